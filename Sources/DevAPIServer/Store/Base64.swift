@@ -1,0 +1,6 @@
+import Foundation
+
+enum Base64 {
+    static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+    static func decode(_ string: String) -> [UInt8]? { Data(base64Encoded: string).map { [UInt8]($0) } }
+}

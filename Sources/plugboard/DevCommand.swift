@@ -1,0 +1,108 @@
+import ArgumentParser
+import DevAPIServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `plugboard dev`: the embedded dev API server, with a kubeconfig for kubectl.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Run an in-memory Kubernetes API server for development and tests.",
+        discussion: """
+            Starts the dev API server (HTTPS with a CA made at start, bearer-token auth), writes a \
+            kubeconfig for it and prints its path. Ctrl-C stops it. The plugin host is not part of \
+            this build yet, so the API is served alone either way; --api-only keeps that behaviour \
+            once the host lands.
+            """
+    )
+
+    @Option(name: .customLong("listen"), help: "Address to listen on, HOST:PORT. Port 0 picks a free port.")
+    var listen: String = "127.0.0.1:0"
+
+    @Option(name: .customLong("kubeconfig-out"), help: "Where to write the kubeconfig.")
+    var kubeconfigOut: String = DevCommand.defaultKubeconfigPath
+
+    @Flag(name: .customLong("api-only"), help: "Serve the API without the plugin host.")
+    var apiOnly = false
+
+    @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP instead of HTTPS.")
+    var insecureHTTP = false
+
+    @Flag(name: .customLong("no-auth"), help: "Accept requests without credentials.")
+    var noAuth = false
+
+    @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
+    var bookmarkInterval: Int = 10
+
+    @Option(name: .customLong("history"), help: "Events kept for resuming watches; older resourceVersions get 410 Gone.")
+    var history: Int = 10_000
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    static var defaultKubeconfigPath: String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? FileManager.default.currentDirectoryPath
+        return home + "/.plugboard/dev/kubeconfig"
+    }
+
+    func validate() throws {
+        _ = try ListenAddress(listen)
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level: unknown level \"\(logLevel)\"; use trace, debug, info, notice, warning, error or critical")
+        }
+        guard bookmarkInterval >= 1 else { throw ValidationError("--bookmark-interval must be at least 1 second") }
+        guard history >= 1 else { throw ValidationError("--history must be at least 1 event") }
+    }
+
+    func run() async throws {
+        let address = try ListenAddress(listen)
+        var logger = Logger(label: "plugboard.dev")
+        logger.logLevel = Logger.Level(rawValue: logLevel)!
+        var config = DevServer.Configuration()
+        config.host = address.host
+        config.port = address.port
+        config.tls = insecureHTTP ? .none : .generated
+        config.bookmarkInterval = .seconds(bookmarkInterval)
+        config.store.historyLimit = history
+        let token = noAuth ? nil : DevKubeconfig.makeToken()
+        if let token { config.authentication = Authentication(tokens: [token: "plugboard-dev-admin"]) }
+        let server = try DevServer(configuration: config, logger: logger)
+
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let url = try await server.ready()
+            let kubeconfig = DevKubeconfig.render(server: url, caPEM: server.certificateAuthority?.certificatePEM, token: token)
+            try DevKubeconfig.write(kubeconfig, to: kubeconfigOut)
+            print("Dev API server: \(url)")
+            print("Kubeconfig:     \(kubeconfigOut)")
+            print("Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces")
+            if !apiOnly {
+                print("Note: this build has no plugin host yet; serving the API alone.")
+            }
+            fflush(stdout)
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+/// HOST:PORT, with IPv6 hosts in brackets.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init(_ text: String) throws {
+        guard let colon = text.lastIndex(of: ":") else {
+            throw ValidationError("--listen: \"\(text)\" is not HOST:PORT")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--listen: \"\(text)\" has no host") }
+        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen: \"\(text)\" has no valid port (0 to 65535)")
+        }
+        self.host = host
+        self.port = port
+    }
+}

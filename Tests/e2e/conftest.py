@@ -1,0 +1,136 @@
+"""Fixtures that run the real `plugboard dev` binary and talk to it over loopback.
+
+Every test gets real processes and real HTTP: the dev API server started from
+the built binary, the real kubectl, and the official Python client.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plugboard_binary() -> Path:
+    explicit = os.environ.get("PLUGBOARD_BIN")
+    if explicit:
+        return Path(explicit)
+    for candidate in (ROOT / ".build" / "debug" / "plugboard", ROOT / ".build" / "release" / "plugboard"):
+        if candidate.exists():
+            return candidate
+    raise RuntimeError("plugboard is not built: run `swift build` first (or set PLUGBOARD_BIN)")
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, message="condition"):
+    """Waits for a condition with a deadline, instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message} (last value: {last!r})")
+
+
+class DevServer:
+    """A running `plugboard dev --api-only` process and what a client needs to reach it."""
+
+    def __init__(self, workdir: Path, extra_args=()):
+        self.workdir = workdir
+        self.kubeconfig = workdir / "kubeconfig"
+        self.log_path = workdir / "server.log"
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [str(plugboard_binary()), "dev", "--api-only", "--listen", "127.0.0.1:0",
+             "--kubeconfig-out", str(self.kubeconfig), "--bookmark-interval", "1", *extra_args],
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )
+        self.url = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("Dev API server:"):
+                self.url = line.split(":", 1)[1].strip()
+            if line.startswith("Kubeconfig:"):
+                break
+        if not self.url or not self.kubeconfig.exists():
+            self.stop()
+            raise RuntimeError(f"plugboard dev did not start; log:\n{self.log_path.read_text()}")
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        cluster = config["clusters"][0]["cluster"]
+        user = config["users"][0]["user"]
+        self.token = user.get("token")
+        self.ca_file = None
+        if "certificate-authority-data" in cluster:
+            self.ca_file = workdir / "ca.crt"
+            self.ca_file.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
+        self.session = requests.Session()
+        if self.token:
+            self.session.headers["Authorization"] = f"Bearer {self.token}"
+        self.session.verify = str(self.ca_file) if self.ca_file else True
+
+    # Raw HTTP helpers -------------------------------------------------------
+    def request(self, method, path, **kwargs):
+        return self.session.request(method, self.url + path, timeout=kwargs.pop("timeout", 30), **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post_json(self, path, body, **kwargs):
+        return self.request("POST", path, json=body, **kwargs)
+
+    def control(self, action, body=None, method="POST"):
+        response = self.request(method, "/dev/" + action, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # kubectl ------------------------------------------------------------------
+    def kubectl(self, *args, input=None, check=True, timeout=60):
+        env = dict(os.environ, KUBECONFIG=str(self.kubeconfig))
+        result = subprocess.run(["kubectl", *args], input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def kubectl_json(self, *args):
+        return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+    def kubectl_popen(self, *args):
+        env = dict(os.environ, KUBECONFIG=str(self.kubeconfig))
+        return subprocess.Popen(["kubectl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def dev_server(tmp_path):
+    server = DevServer(tmp_path)
+    yield server
+    server.stop()
+    assert server.process.returncode == 0, f"plugboard dev exited with {server.process.returncode}; log:\n{server.log_path.read_text()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def require_tools():
+    if shutil.which("kubectl") is None:
+        raise RuntimeError("kubectl is not installed: pip install -r Tests/e2e/requirements.txt")
