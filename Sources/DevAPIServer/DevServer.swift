@@ -138,6 +138,8 @@ public final class DevServer: Service, Sendable {
         let certificates = try NIOSSLCertificate.fromPEMBytes(Array(chain.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificates,
                                                            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
+        // Do not wait long for a peer's close_notify when shutting down (the default is 5 s).
+        tls.shutdownTimeout = .milliseconds(250)
         if let clientCA = configuration.authentication.clientCAPEM {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(clientCA.utf8)))
             tls.certificateVerification = .optionalVerification

@@ -75,13 +75,15 @@ struct DevCommand: AsyncParsableCommand {
             let url = try await server.ready()
             let kubeconfig = DevKubeconfig.render(server: url, caPEM: server.certificateAuthority?.certificatePEM, token: token)
             try DevKubeconfig.write(kubeconfig, to: kubeconfigOut)
-            print("Dev API server: \(url)")
-            print("Kubeconfig:     \(kubeconfigOut)")
-            print("Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces")
-            if !apiOnly {
-                print("Note: this build has no plugin host yet; serving the API alone.")
-            }
-            fflush(stdout)
+            var banner = """
+                Dev API server: \(url)
+                Kubeconfig:     \(kubeconfigOut)
+                Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces
+
+                """
+            if !apiOnly { banner += "Note: this build has no plugin host yet; serving the API alone.\n" }
+            // Unbuffered, so that scripts reading the address see it at once.
+            FileHandle.standardOutput.write(Data(banner.utf8))
             try await tasks.waitForAll()
         }
     }

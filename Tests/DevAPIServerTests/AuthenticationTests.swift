@@ -4,6 +4,8 @@ import Foundation
 import KubeCore
 import NIOCore
 import NIOSSL
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// The dev server over real HTTPS on loopback, with a CA made at start:
@@ -92,8 +94,16 @@ func withDevServer(auth: Authentication, _ body: (DevServer, String) async throw
     var configuration = DevServer.Configuration()
     configuration.authentication = auth
     let server = try DevServer(configuration: configuration)
-    let task = Task { try await server.run() }
-    defer { task.cancel() }
-    let url = try await server.ready()
-    try await body(server, url)
+    let group = ServiceGroup(configuration: .init(services: [server], logger: Logger(label: "test")))
+    let running = Task { try await group.run() }
+    do {
+        let url = try await server.ready()
+        try await body(server, url)
+    } catch {
+        await group.triggerGracefulShutdown()
+        try? await running.value
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    try await running.value
 }

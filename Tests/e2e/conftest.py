@@ -52,7 +52,7 @@ class DevServer:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(plugboard_binary()), "dev", "--api-only", "--listen", "127.0.0.1:0",
-             "--kubeconfig-out", str(self.kubeconfig), "--bookmark-interval", "1", *extra_args],
+             "--kubeconfig-out", str(self.kubeconfig), "--bookmark-interval", "1", "--log-level", "debug", *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         self.url = None
@@ -77,6 +77,7 @@ class DevServer:
             self.ca_file = workdir / "ca.crt"
             self.ca_file.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
         self.session = requests.Session()
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would replace our CA
         if self.token:
             self.session.headers["Authorization"] = f"Bearer {self.token}"
         self.session.verify = str(self.ca_file) if self.ca_file else True

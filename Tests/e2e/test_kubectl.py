@@ -93,7 +93,7 @@ def test_custom_resource_server_side_apply_and_conflicts(dev_server):
     setup_widgets(dev_server)
     out = dev_server.kubectl("apply", "--server-side", "-f", "-", input=WIDGET).stdout
     assert "serverside-applied" in out
-    widget = dev_server.kubectl_json("get", "widget", "w1", "-n", "team-a")
+    widget = dev_server.kubectl_json("get", "widget", "w1", "-n", "team-a", "--show-managed-fields")
     managers = {m["manager"]: m for m in widget["metadata"]["managedFields"]}
     assert managers["kubectl"]["operation"] == "Apply"
     assert "f:size" in json.dumps(managers["kubectl"]["fieldsV1"])

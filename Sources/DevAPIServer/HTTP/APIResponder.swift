@@ -141,7 +141,7 @@ struct APIResponder: HTTPResponder {
         case "list":
             return try list(info, version: version, namespace: namespace, query: query, accept: accept)
         case "watch":
-            var options = try watchOptions(query)
+            var options = try watchOptions(query, resource: info)
             if let name = path.name {
                 options.fieldSelector = try FieldSelector(parsing: "metadata.name=\(name)")
             }
@@ -190,7 +190,7 @@ struct APIResponder: HTTPResponder {
             return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": details])
         case "deletecollection":
             let options = try deleteOptions(query, body: try await collectJSON(request))
-            let listOptions = try self.listOptions(query)
+            let listOptions = try self.listOptions(query, resource: info)
             let deleted = try store.deleteCollection(info, namespace: namespace, list: listOptions, options: options)
             return Self.json(bytes: listBytes(deleted.map { store.render($0, info: info, version: version) }, info: info, version: version,
                                               metadata: ["resourceVersion": .string(String(store.currentResourceVersion))]))
@@ -200,7 +200,7 @@ struct APIResponder: HTTPResponder {
     }
 
     private func list(_ info: ResourceInfo, version: String, namespace: String?, query: QueryParameters, accept: String?) throws -> Response {
-        let options = try listOptions(query)
+        let options = try listOptions(query, resource: info)
         let result = try store.list(info, namespace: namespace, options: options)
         var metadata: JSON = ["resourceVersion": .string(String(result.resourceVersion))]
         if let token = result.continueToken { metadata["continue"] = .string(token) }
@@ -277,10 +277,10 @@ struct APIResponder: HTTPResponder {
 
     // MARK: Options
 
-    private func listOptions(_ query: QueryParameters) throws(APIError) -> ListOptions {
+    private func listOptions(_ query: QueryParameters, resource info: ResourceInfo) throws(APIError) -> ListOptions {
         var options = ListOptions()
         options.labelSelector = try parseLabelSelector(query["labelSelector"])
-        options.fieldSelector = try parseFieldSelector(query["fieldSelector"])
+        options.fieldSelector = try parseFieldSelector(query["fieldSelector"], resource: info)
         if let limit = query["limit"], !limit.isEmpty {
             guard let value = Int(limit), value >= 0 else { throw APIError.badRequest("invalid limit: \(limit)") }
             options.limit = value
@@ -308,10 +308,10 @@ struct APIResponder: HTTPResponder {
         return match
     }
 
-    private func watchOptions(_ query: QueryParameters) throws(APIError) -> WatchOptions {
+    private func watchOptions(_ query: QueryParameters, resource info: ResourceInfo) throws(APIError) -> WatchOptions {
         var options = WatchOptions()
         options.labelSelector = try parseLabelSelector(query["labelSelector"])
-        options.fieldSelector = try parseFieldSelector(query["fieldSelector"])
+        options.fieldSelector = try parseFieldSelector(query["fieldSelector"], resource: info)
         options.resourceVersion = query["resourceVersion"]
         options.resourceVersionMatch = query["resourceVersionMatch"].flatMap { $0.isEmpty ? nil : $0 }
         options.allowBookmarks = query.bool("allowWatchBookmarks") ?? false
@@ -332,13 +332,17 @@ struct APIResponder: HTTPResponder {
         }
     }
 
-    private func parseFieldSelector(_ text: String?) throws(APIError) -> FieldSelector {
+    private func parseFieldSelector(_ text: String?, resource: ResourceInfo) throws(APIError) -> FieldSelector {
         guard let text, !text.isEmpty else { return FieldSelector() }
+        let selector: FieldSelector
         do {
-            return try FieldSelector(parsing: text)
+            selector = try FieldSelector(parsing: text)
         } catch {
             throw APIError.badRequest("\(error)")
         }
+        let supported = Set(["metadata.name", "metadata.namespace"] + BuiltinResources.extraSelectableFields(resource.groupResource))
+        if let unsupported = selector.unsupportedFieldError(supported: supported) { throw APIError.badRequest(unsupported) }
+        return selector
     }
 
     private func writeOptions(_ query: QueryParameters, request: Request) throws(APIError) -> WriteOptions {
@@ -395,10 +399,13 @@ struct APIResponder: HTTPResponder {
 
     private func collectBytes(_ request: Request) async throws -> [UInt8] {
         var request = request
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
+            throw APIError.tooLarge(maxBodySize)
+        }
         do {
             let buffer = try await request.collectBody(upTo: maxBodySize)
             return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError.tooLarge(maxBodySize)
         }
     }

@@ -6,6 +6,8 @@ enum BodyDecoding {
     static func decode(_ bytes: [UInt8], contentType: String) throws(APIError) -> JSON {
         let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch media {
+        case "application/vnd.kubernetes.protobuf":
+            return try ProtobufDecoding.decode(bytes)
         case "application/yaml", "application/apply-patch+yaml":
             return try decodeYAML(bytes)
         case "", "application/json", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "*/*":

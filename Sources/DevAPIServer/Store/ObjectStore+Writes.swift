@@ -115,7 +115,7 @@ extension ObjectStore {
             var document = current.object
             document["apiVersion"] = .string(info.apiVersion(version))
             var patched: JSON
-            do {
+            do throws(PatchError) {
                 switch type {
                 case .json: patched = try JSONPatch.apply(patch, to: document)
                 case .merge: patched = MergePatch.apply(patch, to: document)
