@@ -123,7 +123,8 @@ public final class DevServer: Service, Sendable {
                     self.store.sendBookmarks()
                 }
             }
-            group.addTask { try await app.runService() }
+            // Signals belong to the ServiceGroup that runs this service, not to Hummingbird's inner one.
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             try await group.next()
             group.cancelAll()
         }
