@@ -32,6 +32,15 @@ struct DevCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-auth"), help: "Accept requests without credentials.")
     var noAuth = false
 
+    @Option(name: .customLong("tls-cert-file"), help: "PEM serving certificate chain to use instead of one from a generated CA.")
+    var tlsCertFile: String?
+
+    @Option(name: .customLong("tls-key-file"), help: "PEM private key of --tls-cert-file.")
+    var tlsKeyFile: String?
+
+    @Option(name: .customLong("client-ca-file"), help: "PEM CA whose client certificates are accepted (user = common name), besides the token.")
+    var clientCAFile: String?
+
     @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
     var bookmarkInterval: Int = 10
 
@@ -53,6 +62,25 @@ struct DevCommand: AsyncParsableCommand {
         }
         guard bookmarkInterval >= 1 else { throw ValidationError("--bookmark-interval must be at least 1 second") }
         guard history >= 1 else { throw ValidationError("--history must be at least 1 event") }
+        if (tlsCertFile == nil) != (tlsKeyFile == nil) {
+            throw ValidationError("--tls-cert-file and --tls-key-file go together")
+        }
+        if noAuth && clientCAFile != nil {
+            throw ValidationError("--no-auth cannot be combined with --client-ca-file")
+        }
+        if insecureHTTP && (tlsCertFile != nil || clientCAFile != nil) {
+            throw ValidationError("--insecure-http cannot be combined with --tls-cert-file or --client-ca-file")
+        }
+    }
+
+    /// Reads a PEM file, with an error that names the flag and the file.
+    func readPEM(_ path: String, flag: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(flag): cannot read \(path)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.contains("-----BEGIN ") else { throw ValidationError("\(flag): \(path) is not a PEM file") }
+        return text
     }
 
     func run() async throws {
@@ -63,17 +91,27 @@ struct DevCommand: AsyncParsableCommand {
         config.host = address.host
         config.port = address.port
         config.tls = insecureHTTP ? .none : .generated
+        if let tlsCertFile, let tlsKeyFile {
+            config.tls = .provided(certificateChainPEM: try readPEM(tlsCertFile, flag: "--tls-cert-file"),
+                                   privateKeyPEM: try readPEM(tlsKeyFile, flag: "--tls-key-file"))
+        }
         config.bookmarkInterval = .seconds(bookmarkInterval)
         config.store.historyLimit = history
         let token = noAuth ? nil : DevKubeconfig.makeToken()
-        if let token { config.authentication = Authentication(tokens: [token: "plugboard-dev-admin"]) }
+        if let token {
+            config.authentication = Authentication(tokens: [token: "plugboard-dev-admin"],
+                                                   clientCAPEM: try clientCAFile.map { try readPEM($0, flag: "--client-ca-file") })
+        }
         let server = try DevServer(configuration: config, logger: logger)
 
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let url = try await server.ready()
-            let kubeconfig = DevKubeconfig.render(server: url, caPEM: server.certificateAuthority?.certificatePEM, token: token)
+            // With a provided certificate the kubeconfig carries that chain as the CA to trust.
+            var caPEM = server.certificateAuthority?.certificatePEM
+            if case .provided(let chain, _) = config.tls { caPEM = chain }
+            let kubeconfig = DevKubeconfig.render(server: url, caPEM: caPEM, token: token)
             try DevKubeconfig.write(kubeconfig, to: kubeconfigOut)
             var banner = """
                 Dev API server: \(url)
