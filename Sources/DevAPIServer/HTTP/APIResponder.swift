@@ -143,7 +143,7 @@ struct APIResponder: HTTPResponder {
         case "watch":
             var options = try watchOptions(query, resource: info)
             if let name = path.name {
-                options.fieldSelector = try FieldSelector(parsing: "metadata.name=\(name)")
+                options.fieldSelector = FieldSelector(requirements: [.init(field: "metadata.name", negated: false, value: name)])
             }
             let subscription = try store.watch(info, version: version, namespace: namespace, options: options)
             return watchResponse(subscription, info: info, version: version, timeout: options.timeoutSeconds, table: TableConverter.wantsTable(accept))
@@ -328,7 +328,7 @@ struct APIResponder: HTTPResponder {
         do {
             return try LabelSelector(parsing: text)
         } catch {
-            throw APIError.badRequest("unable to parse requirement: \(error)")
+            throw APIError.badRequest(error.message)
         }
     }
 

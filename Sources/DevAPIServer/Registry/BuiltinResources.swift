@@ -1,9 +1,11 @@
+import KubeCore
+
 /// The built-in resources the dev server serves from the start.
 enum BuiltinResources {
     static func all() -> [ResourceInfo] {
         func r(_ group: String, _ version: String, _ resource: String, _ singular: String, _ kind: String,
                namespaced: Bool = true, short: [String] = [], status: Bool = false, generation: Bool = false,
-               nameRule: ResourceInfo.NameRule = .subdomain, categories: [String] = [], unconditional: Bool = true) -> ResourceInfo
+               nameRule: NameValidation.NameRule = .dnsSubdomain, categories: [String] = [], unconditional: Bool = true) -> ResourceInfo
         {
             var info = ResourceInfo(group: group, versions: [version], resource: resource, singular: singular, kind: kind, namespaced: namespaced)
             info.shortNames = short
@@ -15,10 +17,10 @@ enum BuiltinResources {
             return info
         }
         return [
-            r("", "v1", "namespaces", "namespace", "Namespace", namespaced: false, short: ["ns"], status: true, nameRule: .label),
+            r("", "v1", "namespaces", "namespace", "Namespace", namespaced: false, short: ["ns"], status: true, nameRule: .dnsLabel),
             r("", "v1", "configmaps", "configmap", "ConfigMap", short: ["cm"]),
             r("", "v1", "secrets", "secret", "Secret"),
-            r("", "v1", "services", "service", "Service", short: ["svc"], status: true, nameRule: .label, categories: ["all"]),
+            r("", "v1", "services", "service", "Service", short: ["svc"], status: true, nameRule: .dnsLabel, categories: ["all"]),
             r("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", short: ["sa"]),
             r("", "v1", "pods", "pod", "Pod", short: ["po"], status: true, generation: true, categories: ["all"]),
             r("", "v1", "events", "event", "Event", short: ["ev"]),

@@ -17,8 +17,6 @@ public struct GroupResource: Hashable, Sendable, CustomStringConvertible {
 /// Everything the server knows about one served resource: names, scope,
 /// verbs, subresources and how its objects merge and validate.
 public struct ResourceInfo: Sendable {
-    public enum NameRule: Sendable { case subdomain, label, pathSegment }
-
     public var group: String
     /// Served versions, preferred (storage) version first.
     public var versions: [String]
@@ -31,7 +29,7 @@ public struct ResourceInfo: Sendable {
     public var hasStatus: Bool = false
     /// Whether `metadata.generation` is kept (bumped on changes outside metadata and status).
     public var tracksGeneration: Bool = false
-    public var nameRule: NameRule = .subdomain
+    public var nameRule: NameValidation.NameRule = .dnsSubdomain
     /// Whether a PUT of an object without `metadata.resourceVersion` is accepted.
     public var allowUnconditionalUpdate: Bool = true
     public var schema: ObjectSchema = .generic

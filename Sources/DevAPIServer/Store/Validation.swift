@@ -7,19 +7,7 @@ extension Admission {
     static func validate(_ object: JSON, info: ResourceInfo, version: String, strictFields: Bool) throws(APIError) -> JSON {
         var object = object
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
-        var causes: [FieldCause] = []
-        switch info.nameRule {
-        case .subdomain: causes += NameValidation.validateSubdomain(name, field: "metadata.name")
-        case .label: causes += NameValidation.validateLabel(name, field: "metadata.name")
-        case .pathSegment: causes += NameValidation.validatePathSegment(name, field: "metadata.name")
-        }
-        if info.namespaced {
-            let namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? ""
-            if namespace.isEmpty {
-                causes.append(FieldCause(reason: "FieldValueRequired", message: "Required value", field: "metadata.namespace"))
-            }
-        }
-        causes += NameValidation.validateMetadataMaps(object["metadata"] ?? .emptyObject)
+        var causes = NameValidation.validateObjectMeta(object["metadata"] ?? .emptyObject, namespaced: info.namespaced, nameRule: info.nameRule)
         causes += validateKind(object, info: info)
 
         if info.isCustom, let schema = info.structural[version] {

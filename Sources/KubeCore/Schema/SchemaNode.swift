@@ -1,281 +1,211 @@
-/// One node of a structural schema.
+/// One node of a CRD's `openAPIV3Schema`, read from its JSON.
+///
+/// Immutable and shared between requests, so it is a final class (schemas
+/// are trees that can be deep; copying them per request would be wasteful).
+/// Reading never fails: keywords of the wrong JSON type are reported as
+/// causes and otherwise ignored, so all problems of a CRD surface at once.
 public final class SchemaNode: Sendable {
-    let type: String?
-    let properties: [String: SchemaNode]
-    let items: SchemaNode?
-    /// nil: no additionalProperties; a node: the schema of any other key.
-    let additional: SchemaNode?
-    let additionalAllowed: Bool
-    let required: [String]
-    let enumValues: [JSON]?
-    let minimum: Double?, maximum: Double?
-    let exclusiveMinimum: Bool, exclusiveMaximum: Bool
-    let minLength: Int?, maxLength: Int?
-    let minItems: Int?, maxItems: Int?
-    let minProperties: Int?, maxProperties: Int?
-    let pattern: String?
-    let format: String?
-    let nullable: Bool
-    let defaultValue: JSON?
-    let preserveUnknownFields: Bool
-    let intOrString: Bool
-    let embeddedResource: Bool
-    let listType: String?
-    let listMapKeys: [String]
+    /// `additionalProperties`: a boolean or a schema for every other key.
+    public enum AdditionalProperties: Sendable {
+        case allowed(Bool)
+        case schema(SchemaNode)
 
-    static let knownTypes: Set<String> = ["object", "array", "string", "integer", "number", "boolean"]
+        var schema: SchemaNode? { if case .schema(let node) = self { return node } else { return nil } }
+    }
 
-    init(_ json: JSON, path: String, causes: inout [FieldCause]) {
-        type = json["type"]?.stringValue
-        preserveUnknownFields = json["x-kubernetes-preserve-unknown-fields"]?.boolValue ?? false
-        intOrString = json["x-kubernetes-int-or-string"]?.boolValue ?? false
-        embeddedResource = json["x-kubernetes-embedded-resource"]?.boolValue ?? false
-        if let type, !SchemaNode.knownTypes.contains(type) {
-            causes.append(.notSupported(path + ".type", .string(type), supported: ["array", "boolean", "integer", "number", "object", "string"]))
+    /// `""` when absent.
+    public let type: String
+    public let properties: [String: SchemaNode]
+    public let items: SchemaNode?
+    public let additionalProperties: AdditionalProperties?
+    public let required: [String]
+    public let enumValues: [JSON]?
+    public let minimum: Double?
+    public let maximum: Double?
+    public let exclusiveMinimum: Bool
+    public let exclusiveMaximum: Bool
+    public let multipleOf: Double?
+    public let minLength: Int64?
+    public let maxLength: Int64?
+    public let minItems: Int64?
+    public let maxItems: Int64?
+    public let uniqueItems: Bool
+    public let minProperties: Int64?
+    public let maxProperties: Int64?
+    public let pattern: String?
+    /// `pattern` compiled once. `Regex` is not declared Sendable, but a
+    /// compiled regex is immutable and only read here.
+    nonisolated(unsafe) let regex: Regex<AnyRegexOutput>?
+    /// Why `pattern` did not compile, if it did not.
+    let patternError: String?
+    /// As written in the CRD; see `SchemaFormats` for which ones the API server checks.
+    public let format: String?
+    public let nullable: Bool
+    public let defaultValue: JSON?
+    public let description: String?
+    public let title: String?
+    public let preserveUnknownFields: Bool
+    public let intOrString: Bool
+    public let embeddedResource: Bool
+    public let listType: String?
+    public let listMapKeys: [String]
+    public let mapType: String?
+    /// `x-kubernetes-preserve-unknown-fields: false`, which CRDs may not say.
+    let preserveUnknownFieldsIsFalse: Bool
+    /// `items` given as an array of schemas (tuple validation), which CRDs may not use.
+    let itemsIsArray: Bool
+    /// Keywords the API server refuses (`$ref`, `definitions`, …) that are present.
+    let unsupportedKeywords: [String]
+    /// Whether `allOf`, `anyOf`, `oneOf` or `not` is present (accepted, not enforced).
+    let hasCombinators: Bool
+
+    /// Reads a schema node; `path` is where it sits in the CRD, for causes.
+    init(_ json: JSON, path: String, problems: inout [FieldCause]) {
+        let object: [String: JSON]
+        if let members = json.objectValue {
+            object = members
+        } else {
+            problems.append(.typeInvalid(path, json, "must be of type object"))
+            object = [:]
         }
+        var reader = KeywordReader(object: object, path: path, problems: problems)
+        defer { problems = reader.problems }
+
+        type = reader.string("type") ?? ""
         var properties: [String: SchemaNode] = [:]
-        for (key, value) in json["properties"]?.objectValue ?? [:] {
-            properties[key] = SchemaNode(value, path: "\(path).properties[\(key)]", causes: &causes)
+        for (name, child) in reader.object("properties") ?? [:] {
+            properties[name] = SchemaNode(child, path: "\(path).properties[\(name)]", problems: &reader.problems)
         }
         self.properties = properties
-        items = json["items"].map { SchemaNode($0, path: path + ".items", causes: &causes) }
-        switch json["additionalProperties"] {
-        case .bool(let allowed)?: additional = nil; additionalAllowed = allowed
-        case .object?: additional = SchemaNode(json["additionalProperties"]!, path: path + ".additionalProperties", causes: &causes); additionalAllowed = true
-        default: additional = nil; additionalAllowed = false
+        if case .array = object["items"] {
+            items = nil
+            itemsIsArray = true
+        } else {
+            items = object["items"].map { SchemaNode($0, path: path + ".items", problems: &reader.problems) }
+            itemsIsArray = false
         }
-        if (type == nil || type == "") && !preserveUnknownFields && !intOrString {
-            causes.append(.required(path + ".type", "must not be empty for specified object fields"))
+        switch object["additionalProperties"] {
+        case nil: additionalProperties = nil
+        case .bool(let allowed)?: additionalProperties = .allowed(allowed)
+        case let value?: additionalProperties = .schema(SchemaNode(value, path: path + ".additionalProperties", problems: &reader.problems))
         }
-        if type == "array" && items == nil {
-            causes.append(.required(path + ".items", "must be specified"))
+        required = reader.strings("required") ?? []
+        enumValues = reader.array("enum")
+        minimum = reader.number("minimum")
+        maximum = reader.number("maximum")
+        exclusiveMinimum = reader.bool("exclusiveMinimum") ?? false
+        exclusiveMaximum = reader.bool("exclusiveMaximum") ?? false
+        multipleOf = reader.number("multipleOf")
+        minLength = reader.integer("minLength")
+        maxLength = reader.integer("maxLength")
+        minItems = reader.integer("minItems")
+        maxItems = reader.integer("maxItems")
+        uniqueItems = reader.bool("uniqueItems") ?? false
+        minProperties = reader.integer("minProperties")
+        maxProperties = reader.integer("maxProperties")
+        pattern = reader.string("pattern")
+        (regex, patternError) = pattern.map(SchemaNode.compile) ?? (nil, nil)
+        format = reader.string("format")
+        nullable = reader.bool("nullable") ?? false
+        defaultValue = object["default"]
+        description = reader.string("description")
+        title = reader.string("title")
+        let preserve = reader.bool("x-kubernetes-preserve-unknown-fields")
+        preserveUnknownFields = preserve == true
+        preserveUnknownFieldsIsFalse = preserve == false
+        intOrString = reader.bool("x-kubernetes-int-or-string") ?? false
+        embeddedResource = reader.bool("x-kubernetes-embedded-resource") ?? false
+        listType = reader.string("x-kubernetes-list-type")
+        listMapKeys = reader.strings("x-kubernetes-list-map-keys") ?? []
+        mapType = reader.string("x-kubernetes-map-type")
+        unsupportedKeywords = ["id", "additionalItems", "patternProperties", "definitions", "dependencies", "$ref"].filter { object[$0] != nil }
+        hasCombinators = ["allOf", "anyOf", "oneOf", "not"].contains { object[$0] != nil }
+    }
+
+    /// Compiles a pattern. Go's RE2 has no look-around or back-references, so
+    /// those are refused with Go's wording even though Swift could run them.
+    static func compile(_ pattern: String) -> (Regex<AnyRegexOutput>?, String?) {
+        for construct in ["(?=", "(?!", "(?<=", "(?<!"] where pattern.contains(construct) {
+            return (nil, "error parsing regexp: invalid or unsupported Perl syntax: `\(construct)`")
         }
-        required = json["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        enumValues = json["enum"]?.arrayValue
-        minimum = json["minimum"]?.doubleValue
-        maximum = json["maximum"]?.doubleValue
-        exclusiveMinimum = json["exclusiveMinimum"]?.boolValue ?? false
-        exclusiveMaximum = json["exclusiveMaximum"]?.boolValue ?? false
-        minLength = json["minLength"]?.intValue.map(Int.init)
-        maxLength = json["maxLength"]?.intValue.map(Int.init)
-        minItems = json["minItems"]?.intValue.map(Int.init)
-        maxItems = json["maxItems"]?.intValue.map(Int.init)
-        minProperties = json["minProperties"]?.intValue.map(Int.init)
-        maxProperties = json["maxProperties"]?.intValue.map(Int.init)
-        pattern = json["pattern"]?.stringValue
-        if let pattern, (try? Regex(pattern)) == nil {
-            causes.append(.invalid(path + ".pattern", .string(pattern), "must be a valid regular expression"))
+        var escaped = false
+        for c in pattern {
+            if escaped, c.isASCII, let digit = c.wholeNumberValue, digit > 0 {
+                return (nil, "error parsing regexp: invalid escape sequence: `\\\(c)`")
+            }
+            escaped = !escaped && c == "\\"
         }
-        format = json["format"]?.stringValue
-        nullable = json["nullable"]?.boolValue ?? false
-        defaultValue = json["default"]
-        listType = json["x-kubernetes-list-type"]?.stringValue
-        listMapKeys = json["x-kubernetes-list-map-keys"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        if let listType, !["atomic", "set", "map"].contains(listType) {
-            causes.append(.notSupported(path + ".x-kubernetes-list-type", .string(listType), supported: ["atomic", "set", "map"]))
-        }
-        if listType == "map" && listMapKeys.isEmpty {
-            causes.append(.required(path + ".x-kubernetes-list-map-keys", "must not be empty if x-kubernetes-list-type is map"))
+        do {
+            return (try Regex(pattern).matchingSemantics(.unicodeScalar), nil)
+        } catch {
+            return (nil, "error parsing regexp: \(error): `\(pattern)`")
         }
     }
 
-    private func typeName(_ value: JSON) -> String {
-        switch value {
-        case .int: return "integer"
-        case .double(let d): return d.rounded() == d ? "integer" : "number"
-        case .bool: return "boolean"
-        default: return value.typeName
-        }
+    /// The JSON types the value may have, as kube-openapi names them
+    /// (`x-kubernetes-int-or-string` means integer or string).
+    var allowedTypes: [String] {
+        if intOrString { return ["integer", "string"] }
+        return type.isEmpty ? [] : [type]
+    }
+}
+
+/// Reads typed keywords from a schema object, recording the ones of the wrong JSON type.
+struct KeywordReader {
+    let object: [String: JSON]
+    let path: String
+    var problems: [FieldCause]
+
+    mutating func wrongType(_ key: String, _ expected: String) {
+        problems.append(.typeInvalid("\(path).\(key)", object[key] ?? .null, "must be of type \(expected)"))
     }
 
-    private func matchesType(_ value: JSON) -> Bool {
-        if intOrString { return value.intValue != nil || value.stringValue != nil }
-        switch type {
-        case nil, "": return true
-        case "integer": return value.intValue != nil
-        case "number": return value.doubleValue != nil
-        case "string": return value.stringValue != nil
-        case "boolean": return value.boolValue != nil
-        case "object": return value.objectValue != nil
-        case "array": return value.arrayValue != nil
-        default: return true
-        }
+    mutating func string(_ key: String) -> String? {
+        guard let value = object[key] else { return nil }
+        if let s = value.stringValue { return s }
+        wrongType(key, "string")
+        return nil
     }
 
-    func validate(_ value: JSON, path: String, causes: inout [FieldCause]) {
-        if value.isNull {
-            if !nullable && !(type == nil && preserveUnknownFields) {
-                causes.append(.typeInvalid(path, "null", "\(path) in body must be of type \(type ?? "object"): \"null\""))
-            }
-            return
-        }
-        guard matchesType(value) else {
-            let actual = typeName(value)
-            causes.append(.typeInvalid(path, .string(actual), "\(path) in body must be of type \(intOrString ? "integer or string" : type ?? ""): \"\(actual)\""))
-            return
-        }
-        if let enumValues, !enumValues.contains(where: { JSONPatch.equal($0, value) }) {
-            causes.append(FieldCause(reason: "FieldValueNotSupported",
-                                     message: "Unsupported value: \(value.serializedString()): supported values: " + enumValues.map { $0.serializedString() }.joined(separator: ", "),
-                                     field: path))
-        }
-        if let number = value.doubleValue, value.stringValue == nil {
-            let shown = value.serializedString()
-            if let minimum {
-                if exclusiveMinimum ? number <= minimum : number < minimum {
-                    causes.append(.invalid(path, value, "\(path) in body should be greater than \(exclusiveMinimum ? "" : "or equal to ")\(JSON.formatDouble(minimum))"))
-                }
-            }
-            if let maximum {
-                if exclusiveMaximum ? number >= maximum : number > maximum {
-                    causes.append(.invalid(path, value, "\(path) in body should be less than \(exclusiveMaximum ? "" : "or equal to ")\(JSON.formatDouble(maximum))"))
-                }
-            }
-            if format == "int32", let i = value.intValue, i < Int64(Int32.min) || i > Int64(Int32.max) {
-                causes.append(.invalid(path, value, "\(path) in body must be of type int32: \"\(shown)\""))
-            }
-        }
-        if let s = value.stringValue {
-            let length = s.count
-            if let minLength, length < minLength {
-                causes.append(.invalid(path, value, "\(path) in body should be at least \(minLength) chars long"))
-            }
-            if let maxLength, length > maxLength {
-                causes.append(FieldCause(reason: "FieldValueTooLong", message: "Too long: may not be more than \(maxLength) bytes", field: path))
-            }
-            if let pattern, let regex = try? Regex(pattern), (try? regex.firstMatch(in: s)) == nil {
-                causes.append(.invalid(path, value, "\(path) in body should match '\(pattern)'"))
-            }
-            if format == "date-time" && Self.parseDateTime(s) == false {
-                causes.append(.invalid(path, value, "\(path) in body must be of type date-time: \(value.serializedString())"))
-            }
-        }
-        if let items = value.arrayValue {
-            if let minItems, items.count < minItems {
-                causes.append(.invalid(path, value, "\(path) in body should have at least \(minItems) items"))
-            }
-            if let maxItems, items.count > maxItems {
-                causes.append(FieldCause(reason: "FieldValueTooMany", message: "Too many: \(items.count): must have at most \(maxItems) items", field: path))
-            }
-            for (i, item) in items.enumerated() { self.items?.validate(item, path: "\(path)[\(i)]", causes: &causes) }
-            if listType == "set" {
-                for (i, item) in items.enumerated() where items[..<i].contains(item) {
-                    causes.append(FieldCause(reason: "FieldValueDuplicate", message: "Duplicate value: \(item.serializedString())", field: "\(path)[\(i)]"))
-                }
-            }
-            if listType == "map" {
-                var seen: [[JSON?]] = []
-                for (i, item) in items.enumerated() {
-                    let key = listMapKeys.map { item[$0] }
-                    if seen.contains(key) {
-                        let shown = JSON.object(Dictionary(uniqueKeysWithValues: listMapKeys.compactMap { k in item[k].map { (k, $0) } }))
-                        causes.append(FieldCause(reason: "FieldValueDuplicate", message: "Duplicate value: \(shown.serializedString())", field: "\(path)[\(i)]"))
-                    }
-                    seen.append(key)
-                }
-            }
-        }
-        if let members = value.objectValue {
-            for key in required where members[key] == nil {
-                causes.append(.required(path.isEmpty ? key : "\(path).\(key)"))
-            }
-            if let minProperties, members.count < minProperties {
-                causes.append(.invalid(path, value, "\(path) in body should have at least \(minProperties) properties"))
-            }
-            if let maxProperties, members.count > maxProperties {
-                causes.append(FieldCause(reason: "FieldValueTooMany", message: "Too many: \(members.count): must have at most \(maxProperties) items", field: path))
-            }
-            for (key, child) in members.sorted(by: { $0.key < $1.key }) {
-                let childPath = path.isEmpty ? key : "\(path).\(key)"
-                if let node = properties[key] {
-                    node.validate(child, path: childPath, causes: &causes)
-                } else if let additional {
-                    additional.validate(child, path: childPath, causes: &causes)
-                }
-            }
-        }
+    mutating func bool(_ key: String) -> Bool? {
+        guard let value = object[key] else { return nil }
+        if let b = value.boolValue { return b }
+        wrongType(key, "boolean")
+        return nil
     }
 
-    static func parseDateTime(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":") else { return false }
-        return true
+    mutating func number(_ key: String) -> Double? {
+        guard let value = object[key] else { return nil }
+        if let d = value.doubleValue { return d }
+        wrongType(key, "number")
+        return nil
     }
 
-    /// Keys this node keeps whatever the schema says.
-    private func keepsUnknown(isRoot: Bool) -> Bool { preserveUnknownFields || additionalAllowed }
-
-    func prune(_ value: JSON, isRoot: Bool = false) -> JSON {
-        switch value {
-        case .object(let members):
-            var out: [String: JSON] = [:]
-            for (key, child) in members {
-                if let node = properties[key] {
-                    out[key] = node.prune(child)
-                } else if let additional {
-                    out[key] = additional.prune(child)
-                } else if keepsUnknown(isRoot: isRoot) || ((isRoot || embeddedResource) && ["apiVersion", "kind", "metadata"].contains(key)) {
-                    out[key] = child
-                }
-            }
-            return .object(out)
-        case .array(let elements):
-            guard let items else { return value }
-            return .array(elements.map { items.prune($0) })
-        default:
-            return value
-        }
+    mutating func integer(_ key: String) -> Int64? {
+        guard let value = object[key] else { return nil }
+        if let i = value.intValue { return i }
+        wrongType(key, "integer")
+        return nil
     }
 
-    func collectUnknown(_ value: JSON, path: String, isRoot: Bool, into found: inout [String]) {
-        switch value {
-        case .object(let members):
-            for (key, child) in members {
-                let childPath = path.isEmpty ? key : "\(path).\(key)"
-                if let node = properties[key] {
-                    node.collectUnknown(child, path: childPath, isRoot: false, into: &found)
-                } else if let additional {
-                    additional.collectUnknown(child, path: childPath, isRoot: false, into: &found)
-                } else if !(keepsUnknown(isRoot: isRoot) || ((isRoot || embeddedResource) && ["apiVersion", "kind", "metadata"].contains(key))) {
-                    found.append(childPath)
-                }
-            }
-        case .array(let elements):
-            for (i, element) in elements.enumerated() { items?.collectUnknown(element, path: "\(path)[\(i)]", isRoot: false, into: &found) }
-        default:
-            break
-        }
+    mutating func array(_ key: String) -> [JSON]? {
+        guard let value = object[key] else { return nil }
+        if let a = value.arrayValue { return a }
+        wrongType(key, "array")
+        return nil
     }
 
-    func applyDefaults(_ value: JSON) -> JSON {
-        switch value {
-        case .object(var members):
-            for (key, node) in properties {
-                if members[key] == nil, let defaultValue = node.defaultValue { members[key] = defaultValue }
-                if let child = members[key] { members[key] = node.applyDefaults(child) }
-            }
-            if let additional {
-                for (key, child) in members where properties[key] == nil { members[key] = additional.applyDefaults(child) }
-            }
-            return .object(members)
-        case .array(let elements):
-            guard let items else { return value }
-            return .array(elements.map { items.applyDefaults($0) })
-        default:
-            return value
-        }
+    mutating func strings(_ key: String) -> [String]? {
+        guard let items = array(key) else { return nil }
+        let strings = items.compactMap(\.stringValue)
+        if strings.count != items.count { wrongType(key, "array of strings") }
+        return strings
     }
 
-    func collectLists(path: [String], into lists: inout [[String]: ListType]) {
-        if type == "array" {
-            switch listType {
-            case "set": lists[path] = .set
-            case "map": lists[path] = .map(keys: listMapKeys)
-            default: break
-            }
-            items?.collectLists(path: path, into: &lists)
-        }
-        for (key, node) in properties { node.collectLists(path: path + [key], into: &lists) }
+    mutating func object(_ key: String) -> [String: JSON]? {
+        guard let value = object[key] else { return nil }
+        if let o = value.objectValue { return o }
+        wrongType(key, "object")
+        return nil
     }
 }

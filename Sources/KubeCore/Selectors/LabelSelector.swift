@@ -1,184 +1,144 @@
-/// A label selector: requirements that all must hold for a set of labels.
-/// Parsed from the string form (`a=b,c in (x,y),!d`) or built from the JSON
-/// form (`matchLabels`, `matchExpressions`). The empty selector matches everything.
+/// A label selector: requirements that must all hold for a set of labels.
+///
+/// Built from the query-string form (`app=web,tier in (a,b),!canary`, see
+/// `init(parsing:)`) or from the API form (`matchLabels`/`matchExpressions`,
+/// see `init(json:)`). Requirements are kept sorted by key, as apimachinery
+/// keeps them, so `description` renders a canonical string.
+/// The empty selector matches everything; `LabelSelector.nothing` matches nothing.
 public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
+    /// apimachinery's `selection.Operator`; raw values are its strings.
     public enum Operator: String, Sendable, Hashable {
-        case equals = "=", doubleEquals = "==", notEquals = "!=", `in` = "in", notIn = "notin", exists = "exists", doesNotExist = "!"
+        case `in` = "in", notIn = "notin"
+        case equals = "=", doubleEquals = "==", notEquals = "!="
+        case exists = "exists", doesNotExist = "!"
+        case greaterThan = "gt", lessThan = "lt"
     }
 
-    public struct Requirement: Sendable, Hashable {
-        public var key: String
-        public var op: Operator
-        public var values: [String]
+    public struct Requirement: Sendable, Hashable, CustomStringConvertible {
+        public let key: String
+        public let op: Operator
+        /// The values as given; the string form prints them sorted.
+        public let values: [String]
 
-        func matches(_ labels: [String: String]) -> Bool {
-            let value = labels[key]
+        /// Builds a requirement with apimachinery's `NewRequirement` checks:
+        /// a qualified-name key, value counts fitting the operator, valid label values.
+        /// `path` prefixes the field names in messages (`matchExpressions[0]`).
+        public init(key: String, op: Operator, values: [String], path: String? = nil) throws(ParseError) {
+            var problems: [String] = []
+            func child(_ name: String) -> String { path.map { $0 + "." + name } ?? name }
+            let keyProblems = NameValidation.qualifiedNameProblems(key)
+            if !keyProblems.isEmpty {
+                problems.append(FieldCause.invalid(child("key"), .string(key), keyProblems.joined(separator: "; ")).description)
+            }
+            let shownValues: JSON = values.isEmpty ? .null : .array(values.map(JSON.string))
             switch op {
-            case .equals, .doubleEquals, .in: return value.map { values.contains($0) } ?? false
-            case .notEquals, .notIn: return value.map { !values.contains($0) } ?? true
-            case .exists: return value != nil
-            case .doesNotExist: return value == nil
-            }
-        }
-
-        var text: String {
-            switch op {
-            case .equals, .doubleEquals, .notEquals: return "\(key)\(op.rawValue)\(values.first ?? "")"
-            case .in, .notIn: return "\(key) \(op.rawValue) (\(values.joined(separator: ",")))"
-            case .exists: return key
-            case .doesNotExist: return "!\(key)"
-            }
-        }
-    }
-
-    public var requirements: [Requirement]
-
-    public init(requirements: [Requirement] = []) { self.requirements = requirements }
-
-    public var isEmpty: Bool { requirements.isEmpty }
-
-    public func matches(_ labels: [String: String]) -> Bool { requirements.allSatisfy { $0.matches(labels) } }
-
-    public var description: String { requirements.map(\.text).joined(separator: ",") }
-
-    /// An error in a selector, worded as apimachinery words it.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
-    }
-
-    public init(parsing text: String) throws(ParseError) {
-        var lexer = SelectorLexer(Array(text.unicodeScalars))
-        var requirements: [Requirement] = []
-        while true {
-            lexer.skipSpaces()
-            if lexer.atEnd { break }
-            requirements.append(try Self.parseRequirement(&lexer))
-            lexer.skipSpaces()
-            if lexer.atEnd { break }
-            guard lexer.take(",") else {
-                throw ParseError(message: "found '\(lexer.peekWord())', expected: ',' or 'end of string'")
-            }
-            lexer.skipSpaces()
-            if lexer.atEnd { throw ParseError(message: "found '', expected: identifier after ','") }
-        }
-        self.requirements = requirements
-    }
-
-    private static func parseRequirement(_ lexer: inout SelectorLexer) throws(ParseError) -> Requirement {
-        if lexer.take("!") {
-            lexer.skipSpaces()
-            let key = lexer.identifier()
-            try validateKey(key)
-            return Requirement(key: key, op: .doesNotExist, values: [])
-        }
-        let key = lexer.identifier()
-        if key.isEmpty { throw ParseError(message: "found '\(lexer.peekWord())', expected: !, identifier, or 'end of string'") }
-        try validateKey(key)
-        lexer.skipSpaces()
-        if lexer.atEnd || lexer.peek(",") { return Requirement(key: key, op: .exists, values: []) }
-        let op: Operator
-        if lexer.take("==") { op = .doubleEquals }
-        else if lexer.take("!=") { op = .notEquals }
-        else if lexer.take("=") { op = .equals }
-        else {
-            let word = lexer.identifier()
-            switch word {
-            case "in": op = .in
-            case "notin": op = .notIn
-            default: throw ParseError(message: "found '\(word)', expected: in, notin, =, ==, !=, gt, lt")
-            }
-        }
-        lexer.skipSpaces()
-        var values: [String] = []
-        if op == .in || op == .notIn {
-            guard lexer.take("(") else { throw ParseError(message: "found '\(lexer.peekWord())', expected: '('") }
-            while true {
-                lexer.skipSpaces()
-                let value = lexer.identifier()
-                try validateValue(value)
-                values.append(value)
-                lexer.skipSpaces()
-                if lexer.take(")") { break }
-                guard lexer.take(",") else {
-                    throw ParseError(message: lexer.atEnd ? "found '', expected: ',', or ')'" : "found '\(lexer.peekWord())', expected: ',', or ')'")
+            case .in, .notIn:
+                if values.isEmpty {
+                    problems.append(FieldCause.invalid(child("values"), shownValues, "for 'in', 'notin' operators, values set can't be empty").description)
+                }
+            case .equals, .doubleEquals, .notEquals:
+                if values.count != 1 {
+                    problems.append(FieldCause.invalid(child("values"), shownValues, "exact-match compatibility requires one single value").description)
+                }
+            case .exists, .doesNotExist:
+                if !values.isEmpty {
+                    problems.append(FieldCause.invalid(child("values"), shownValues, "values set must be empty for exists and does not exist").description)
+                }
+            case .greaterThan, .lessThan:
+                if values.count != 1 {
+                    problems.append(FieldCause.invalid(child("values"), shownValues, "for 'Gt', 'Lt' operators, exactly one value is required").description)
+                }
+                for (i, value) in values.enumerated() where Int64(value) == nil {
+                    problems.append(FieldCause.invalid(child("values") + "[\(i)]", .string(value), "for 'Gt', 'Lt' operators, the value must be an integer").description)
                 }
             }
-            if values == [""] && values.count == 1 && op == .in { values = [""] }
-        } else {
-            let value = lexer.identifier()
-            try validateValue(value)
-            values = [value]
-        }
-        return Requirement(key: key, op: op, values: values)
-    }
-
-    static func validateKey(_ key: String) throws(ParseError) {
-        let problems = NameValidation.qualifiedNameProblems(key)
-        if !problems.isEmpty { throw ParseError(message: "unable to parse requirement: invalid label key \"\(key)\": \(problems.joined(separator: "; "))") }
-    }
-
-    static func validateValue(_ value: String) throws(ParseError) {
-        let problems = NameValidation.labelValueProblems(value)
-        if !problems.isEmpty { throw ParseError(message: "unable to parse requirement: invalid label value: \"\(value)\": at key: \(problems.joined(separator: "; "))") }
-    }
-
-    /// From the JSON form of `metav1.LabelSelector`.
-    public init(json: JSON) throws(ParseError) {
-        var requirements: [Requirement] = []
-        for (key, value) in (json["matchLabels"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard let s = value.stringValue else { throw ParseError(message: "matchLabels[\(key)] must be a string") }
-            requirements.append(Requirement(key: key, op: .equals, values: [s]))
-        }
-        for (i, expression) in (json["matchExpressions"]?.arrayValue ?? []).enumerated() {
-            guard let key = expression["key"]?.stringValue, let op = expression["operator"]?.stringValue else {
-                throw ParseError(message: "matchExpressions[\(i)] needs key and operator")
+            for (i, value) in values.enumerated() {
+                let valueProblems = NameValidation.labelValueProblems(value)
+                if !valueProblems.isEmpty {
+                    problems.append(FieldCause.invalid(child("values") + "[\(i)][\(key)]", .string(value), valueProblems.joined(separator: "; ")).description)
+                }
             }
-            let values = expression["values"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if !problems.isEmpty { throw ParseError(aggregating: problems) }
+            self.key = key
+            self.op = op
+            self.values = values
+        }
+
+        /// Whether `labels` satisfy this requirement. A missing key satisfies
+        /// only `!=`, `notin` and `!`.
+        public func matches(_ labels: [String: String]) -> Bool {
+            let value = labels[key]
             switch op {
-            case "In": requirements.append(Requirement(key: key, op: .in, values: values))
-            case "NotIn": requirements.append(Requirement(key: key, op: .notIn, values: values))
-            case "Exists": requirements.append(Requirement(key: key, op: .exists, values: []))
-            case "DoesNotExist": requirements.append(Requirement(key: key, op: .doesNotExist, values: []))
-            default: throw ParseError(message: "matchExpressions[\(i)].operator: \"\(op)\" is not a valid label selector operator")
+            case .in, .equals, .doubleEquals: return value.map(values.contains) ?? false
+            case .notIn, .notEquals: return value.map { !values.contains($0) } ?? true
+            case .exists: return value != nil
+            case .doesNotExist: return value == nil
+            case .greaterThan, .lessThan:
+                guard let value, let actual = Int64(value), values.count == 1, let bound = Int64(values[0]) else { return false }
+                return op == .greaterThan ? actual > bound : actual < bound
             }
         }
-        self.requirements = requirements
-    }
-}
 
-/// Characters of a selector, with the few tokens selectors have.
-struct SelectorLexer {
-    let scalars: [Unicode.Scalar]
-    var index = 0
-
-    init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
-
-    var atEnd: Bool { index >= scalars.count }
-
-    mutating func skipSpaces() { while !atEnd && (scalars[index] == " " || scalars[index] == "\t") { index += 1 } }
-
-    func peek(_ token: String) -> Bool {
-        let t = Array(token.unicodeScalars)
-        return index + t.count <= scalars.count && Array(scalars[index..<index + t.count]) == t
+        public var description: String {
+            let sortedValues = values.count == 1 ? values[0] : values.sorted().joined(separator: ",")
+            switch op {
+            case .exists: return key
+            case .doesNotExist: return "!" + key
+            case .equals, .doubleEquals, .notEquals: return key + op.rawValue + sortedValues
+            case .greaterThan: return key + ">" + sortedValues
+            case .lessThan: return key + "<" + sortedValues
+            case .in, .notIn: return "\(key) \(op.rawValue) (\(sortedValues))"
+            }
+        }
     }
 
-    mutating func take(_ token: String) -> Bool {
-        guard peek(token) else { return false }
-        index += token.unicodeScalars.count
-        return true
+    /// An error in a selector, worded exactly as apimachinery words it.
+    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        public var message: String
+        public init(message: String) { self.message = message }
+        public var description: String { message }
+
+        /// `utilerrors.Aggregate`: one message alone, several as `[a, b]`, duplicates dropped.
+        init(aggregating messages: [String]) {
+            var unique: [String] = []
+            for message in messages where !unique.contains(message) { unique.append(message) }
+            self.message = unique.count == 1 ? unique[0] : "[" + unique.joined(separator: ", ") + "]"
+        }
     }
 
-    /// A run of characters up to a space or one of `,=!()`.
-    mutating func identifier() -> String {
-        let start = index
-        while !atEnd, !" \t,=!()".unicodeScalars.contains(scalars[index]) { index += 1 }
-        return String(String.UnicodeScalarView(scalars[start..<index]))
+    public private(set) var requirements: [Requirement]
+    /// True for the selector that matches no labels at all (a nil API selector).
+    public private(set) var matchesNothing = false
+
+    /// A selector of these requirements, sorted by key.
+    public init(requirements: [Requirement] = []) {
+        self.requirements = Self.sortedByKey(requirements)
     }
 
-    func peekWord() -> String {
-        var copy = self
-        let word = copy.identifier()
-        return word.isEmpty && !atEnd ? String(scalars[index]) : word
+    /// Matches every set of labels.
+    public static let everything = LabelSelector()
+
+    /// Matches no set of labels.
+    public static let nothing: LabelSelector = {
+        var selector = LabelSelector()
+        selector.matchesNothing = true
+        return selector
+    }()
+
+    /// True when the selector does not restrict anything.
+    public var isEmpty: Bool { requirements.isEmpty && !matchesNothing }
+
+    public func matches(_ labels: [String: String]) -> Bool {
+        !matchesNothing && requirements.allSatisfy { $0.matches(labels) }
+    }
+
+    /// The canonical string form, e.g. `a=b,c in (x,y),!d`.
+    public var description: String { requirements.map(\.description).joined(separator: ",") }
+
+    /// Stable sort by key, the order apimachinery keeps requirements in.
+    static func sortedByKey(_ requirements: [Requirement]) -> [Requirement] {
+        requirements.enumerated().sorted { a, b in
+            a.element.key != b.element.key ? a.element.key < b.element.key : a.offset < b.offset
+        }.map(\.element)
     }
 }
