@@ -368,3 +368,51 @@ def test_injected_latency(dev_server):
 def test_bad_fault_rule_is_rejected(dev_server):
     response = dev_server.request("POST", "/dev/faults", json={"code": 200})
     assert response.status_code == 400 and "code" in response.json()["message"]
+
+
+def test_server_side_apply_conflict_is_409_with_a_cause_per_field(dev_server):
+    apply = lambda body, manager, force=False: dev_server.request(
+        "PATCH", CM + "/ssa", data=json.dumps(body), params={"fieldManager": manager, "force": str(force).lower()},
+        headers={"Content-Type": "application/apply-patch+yaml"})
+    created = apply(cm("ssa", data={"a": "1", "b": "2"}), "alice")
+    assert created.status_code == 201, created.text
+    conflict = apply(cm("ssa", data={"a": "9", "b": "8"}), "bob")
+    assert conflict.status_code == 409
+    status = conflict.json()
+    assert status["reason"] == "Conflict"
+    causes = status["details"]["causes"]
+    assert sorted(c["field"] for c in causes) == [".data.a", ".data.b"]
+    assert all(c["reason"] == "FieldManagerConflict" and c["message"].startswith('conflict with "alice"') for c in causes)
+    assert dev_server.get(CM + "/ssa").json()["data"] == {"a": "1", "b": "2"}
+    forced = apply(cm("ssa", data={"a": "9"}), "bob", force=True)
+    assert forced.status_code == 200 and forced.json()["data"] == {"a": "9", "b": "2"}
+    missing_manager = dev_server.request("PATCH", CM + "/ssa", data=json.dumps(cm("ssa")), headers={"Content-Type": "application/apply-patch+yaml"})
+    assert missing_manager.status_code == 422 and "fieldManager" in missing_manager.json()["message"]
+
+
+def test_malformed_yaml_is_400(dev_server):
+    response = dev_server.request("POST", CM, data="metadata: [unclosed\n", headers={"Content-Type": "application/yaml"})
+    assert response.status_code == 400 and response.json()["reason"] == "BadRequest"
+    two = dev_server.request("POST", CM, data="a: 1\n---\nb: 2\n", headers={"Content-Type": "application/yaml"})
+    assert two.status_code == 400
+
+
+def test_garbage_requests_never_break_the_server_or_its_state(dev_server):
+    import random
+    create(dev_server, "keep", data={"k": "v"})
+    before = dev_server.get(CM).json()
+    rng = random.Random(7)
+    bodies = [b"", b"{", b"[]", b"null", b"\xff\xfe\x00", b'{"kind":5}', b'{"metadata":"x"}', b'{"metadata":{"name":["a"]}}',
+              b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":1}}', bytes(rng.randrange(256) for _ in range(300))]
+    content_types = ["application/json", "application/yaml", "application/merge-patch+json", "application/json-patch+json",
+                     "application/strategic-merge-patch+json", "application/apply-patch+yaml", "application/vnd.kubernetes.protobuf", "text/html"]
+    for body in bodies:
+        for content_type in content_types:
+            for method, path in (("POST", CM), ("PUT", CM + "/keep"), ("PATCH", CM + "/keep"), ("DELETE", CM + "/nope")):
+                response = dev_server.request(method, path, data=body, headers={"Content-Type": content_type}, params={"fieldManager": "fuzz"})
+                assert 400 <= response.status_code < 500 or response.status_code in (200, 201), (method, content_type, body, response.status_code, response.text)
+                assert response.json()["kind"] in ("Status", "ConfigMap"), response.text
+    after = dev_server.get(CM).json()
+    assert [i["metadata"]["name"] for i in after["items"]] == ["keep"]
+    assert after["items"][0]["data"] == {"k": "v"}
+    assert after["items"][0]["metadata"]["resourceVersion"] == before["items"][0]["metadata"]["resourceVersion"]

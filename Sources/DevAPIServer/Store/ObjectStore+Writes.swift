@@ -11,6 +11,7 @@ extension ObjectStore {
 
     func create(_ info: ResourceInfo, version: String, namespace: String?, body: JSON, options: WriteOptions) throws(APIError) -> WriteResult {
         try checkIdentity(body, info: info, version: version, namespace: namespace, name: nil)
+        try validateManagedFields(body, info: info)
         var body = body
         if info.namespaced { body[path: ["metadata", "namespace"]] = .string(namespace ?? "") }
         return try state.withLock { (state) throws(APIError) -> WriteResult in
@@ -73,20 +74,29 @@ extension ObjectStore {
     /// PUT: replaces the object (or its status), with optimistic concurrency on `metadata.resourceVersion`.
     func update(_ info: ResourceInfo, version: String, key: ObjectKey, subresource: String?, body: JSON, options: WriteOptions) throws(APIError) -> WriteResult {
         try checkIdentity(body, info: info, version: version, namespace: info.namespaced ? key.namespace : nil, name: key.name)
+        try validateManagedFields(body, info: info)
         return try state.withLock { (state) throws(APIError) -> WriteResult in
             guard let current = state.tables[info.groupResource]?[key] else { throw APIError.notFound(info, name: key.name) }
-            let rv = body[path: ["metadata", "resourceVersion"]]?.stringValue ?? ""
-            if rv.isEmpty && !info.allowUnconditionalUpdate {
+            if (body[path: ["metadata", "resourceVersion"]]?.stringValue ?? "").isEmpty && !info.allowUnconditionalUpdate {
                 throw APIError.invalid(info, name: key.name, causes: [FieldCause(reason: "FieldValueInvalid", message: "Invalid value: 0x0: must be specified for an update", field: "metadata.resourceVersion")])
             }
-            if !rv.isEmpty && rv != String(current.resourceVersion) {
-                throw APIError.conflict(info, name: key.name, APIError.modifiedMessage)
-            }
-            var object = Admission.prepareUpdate(body, current: current, info: info, subresource: subresource, state: &state)
-            object = FieldManager.update(old: current.object, new: object, manager: options.fieldManager, apiVersion: info.apiVersion(version),
-                                         subresource: subresource, schema: info.schema, time: Timestamp.now())
-            return try replace(current, with: object, info: info, version: version, options: options, state: &state)
+            return try write(body, over: current, info: info, version: version, subresource: subresource, options: options, state: &state)
         }
+    }
+
+    /// The common end of update and non-apply patch: the body's resourceVersion,
+    /// when set, must be the current one; then the strategy, field ownership and store.
+    private func write(_ body: JSON, over current: StoredObject, info: ResourceInfo, version: String, subresource: String?,
+                       options: WriteOptions, state: inout State) throws(APIError) -> WriteResult
+    {
+        let rv = body[path: ["metadata", "resourceVersion"]]?.stringValue ?? ""
+        if !rv.isEmpty && rv != String(current.resourceVersion) {
+            throw APIError.conflict(info, name: current.key.name, APIError.modifiedMessage)
+        }
+        var object = Admission.prepareUpdate(body, current: current, info: info, subresource: subresource, state: &state)
+        object = FieldManager.update(old: current.object, new: object, manager: options.fieldManager, apiVersion: info.apiVersion(version),
+                                     subresource: subresource, schema: info.schema, time: Timestamp.now())
+        return try replace(current, with: object, info: info, version: version, options: options, state: &state)
     }
 
     enum PatchType: String, Sendable {
@@ -105,6 +115,11 @@ extension ObjectStore {
         }
         if type == .apply {
             try checkIdentity(patch, info: info, version: version, namespace: info.namespaced ? key.namespace : nil, name: key.name, requireTypeMeta: true)
+            do {
+                try FieldManager.validateApplyConfiguration(patch)
+            } catch {
+                throw Self.apiError(error, info: info, name: key.name)
+            }
         }
         return try state.withLock { (state) throws(APIError) -> WriteResult in
             let current = state.tables[info.groupResource]?[key]
@@ -130,14 +145,7 @@ extension ObjectStore {
             }
             guard patched.objectValue != nil else { throw APIError.badRequest("the patch turned the object into a \(patched.typeName)") }
             try checkIdentity(patched, info: info, version: version, namespace: info.namespaced ? key.namespace : nil, name: key.name)
-            let rv = patched[path: ["metadata", "resourceVersion"]]?.stringValue ?? ""
-            if !rv.isEmpty && rv != String(current.resourceVersion) {
-                throw APIError.conflict(info, name: key.name, APIError.modifiedMessage)
-            }
-            var object = Admission.prepareUpdate(patched, current: current, info: info, subresource: subresource, state: &state)
-            object = FieldManager.update(old: current.object, new: object, manager: options.fieldManager, apiVersion: info.apiVersion(version),
-                                         subresource: subresource, schema: info.schema, time: Timestamp.now())
-            return try replace(current, with: object, info: info, version: version, options: options, state: &state)
+            return try write(patched, over: current, info: info, version: version, subresource: subresource, options: options, state: &state)
         }
     }
 
@@ -215,10 +223,45 @@ extension ObjectStore {
         return strip(a) == strip(b)
     }
 
+    /// `metadata.managedFields` sent by a client must be well formed; custom
+    /// resources are not checked, as on a real server.
+    private func validateManagedFields(_ body: JSON, info: ResourceInfo) throws(APIError) {
+        guard !info.isCustom else { return }
+        do {
+            try FieldManager.validateEntries(body)
+        } catch {
+            throw Self.apiError(error, info: info, name: body[path: ["metadata", "name"]]?.stringValue ?? "")
+        }
+    }
+
+    static func apiError(_ error: ManagedFieldsError, info: ResourceInfo, name: String) -> APIError {
+        switch error.kind {
+        case .malformed: return APIError.badRequest(error.description)
+        case .invalid: return APIError.invalid(info, name: name, causes: error.causes)
+        }
+    }
+
     /// The body's apiVersion, kind, namespace and name must agree with the URL.
     func checkIdentity(_ body: JSON, info: ResourceInfo, version: String, namespace: String?, name: String?, requireTypeMeta: Bool = false) throws(APIError) {
         guard body.objectValue != nil else {
             throw APIError.badRequest("the body of the request must be a JSON object, got \(body.typeName)")
+        }
+        // Fields the server decodes into typed metadata must have their types, or the body does not decode.
+        for (field, value) in [("apiVersion", body["apiVersion"]), ("kind", body["kind"])] {
+            if let value, value.stringValue == nil { throw APIError.badRequest("\(field) must be a string, got \(value.typeName)") }
+        }
+        if let metadata = body["metadata"] {
+            guard metadata.objectValue != nil else { throw APIError.badRequest("metadata must be an object, got \(metadata.typeName)") }
+            for field in ["name", "generateName", "namespace", "resourceVersion", "uid"] {
+                if let value = metadata[field], value.stringValue == nil, !value.isNull {
+                    throw APIError.badRequest("metadata.\(field) must be a string, got \(value.typeName)")
+                }
+            }
+            for field in ["labels", "annotations"] {
+                if let value = metadata[field], value.objectValue == nil, !value.isNull {
+                    throw APIError.badRequest("metadata.\(field) must be an object, got \(value.typeName)")
+                }
+            }
         }
         let apiVersion = body["apiVersion"]?.stringValue ?? ""
         let kind = body["kind"]?.stringValue ?? ""
