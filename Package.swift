@@ -29,6 +29,20 @@ let package = Package(
     targets: [
         // JSON values, selectors, patches and field ownership: no networking, no Kubernetes client.
         .target(name: "KubeCore", swiftSettings: strict),
+        // The Kubernetes client: transport, REST verbs, errors.
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Config", "Objects"],
+            swiftSettings: strict
+        ),
         // The in-memory Kubernetes API server used by tests and `plugboard dev`.
         .target(
             name: "DevAPIServer",
@@ -67,6 +81,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/PlugboardBench",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: [
+                "KubeClient", "KubeCore", "DevAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["ConfigTests.swift", "ObjectTests.swift"],
             swiftSettings: strict
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict),

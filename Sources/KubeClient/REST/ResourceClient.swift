@@ -1,0 +1,107 @@
+import Foundation
+import KubeCore
+import NIOHTTP1
+
+/// The REST verbs for one resource, optionally inside one namespace.
+/// Bodies go out as JSON bytes and come back as the server's bytes.
+public struct ResourceClient: Sendable {
+    public let transport: Transport
+    public let resource: GroupVersionResource
+    /// nil for cluster-scoped resources, or to list and watch across namespaces.
+    public let namespace: String?
+
+    public init(transport: Transport, resource: GroupVersionResource, namespace: String?) {
+        self.transport = transport
+        self.resource = resource
+        self.namespace = namespace
+    }
+
+    func path(_ name: String? = nil, subresource: String? = nil) -> String {
+        resource.path(namespace: namespace, name: name, subresource: subresource)
+    }
+
+    public func get(_ name: String, subresource: String? = nil) async throws -> [UInt8] {
+        try await transport.send(APIRequest(method: .GET, path: path(name, subresource: subresource))).body
+    }
+
+    public func list(_ options: ListOptions = ListOptions()) async throws -> [UInt8] {
+        try await transport.send(APIRequest(method: .GET, path: path(), query: options.query)).body
+    }
+
+    public func create(_ body: [UInt8], options: WriteOptions = WriteOptions()) async throws -> [UInt8] {
+        try await transport.send(APIRequest(method: .POST, path: path(), query: options.query, body: body)).body
+    }
+
+    /// PUT: replaces the object (or its status), with optimistic concurrency on
+    /// the body's `metadata.resourceVersion`.
+    public func update(_ name: String, _ body: [UInt8], subresource: String? = nil, options: WriteOptions = WriteOptions()) async throws -> [UInt8] {
+        try await transport.send(APIRequest(method: .PUT, path: path(name, subresource: subresource), query: options.query, body: body)).body
+    }
+
+    /// PATCH in any of the four formats. Server-side apply needs `options.fieldManager`.
+    public func patch(_ name: String, _ body: [UInt8], type: PatchType, subresource: String? = nil, options: WriteOptions = WriteOptions()) async throws -> [UInt8] {
+        var query = options.query
+        if case .apply(let force) = type {
+            precondition(options.fieldManager != nil, "server-side apply needs a field manager")
+            if force { query.append(("force", "true")) }
+        }
+        return try await transport.send(APIRequest(method: .PATCH, path: path(name, subresource: subresource), query: query, body: body,
+                                                   contentType: type.contentType)).body
+    }
+
+    public func delete(_ name: String, options: DeleteOptions = DeleteOptions()) async throws -> [UInt8] {
+        try await transport.send(APIRequest(method: .DELETE, path: path(name), query: Self.query(options), body: Self.body(options))).body
+    }
+
+    public func deleteCollection(_ list: ListOptions = ListOptions(), options: DeleteOptions = DeleteOptions()) async throws -> [UInt8] {
+        try await transport.send(APIRequest(method: .DELETE, path: path(), query: list.query + Self.query(options), body: Self.body(options))).body
+    }
+
+    static func query(_ options: DeleteOptions) -> [(String, String)] {
+        var q: [(String, String)] = []
+        if let policy = options.propagationPolicy { q.append(("propagationPolicy", policy.rawValue)) }
+        if let grace = options.gracePeriodSeconds { q.append(("gracePeriodSeconds", String(grace))) }
+        if options.dryRun { q.append(("dryRun", "All")) }
+        return q
+    }
+
+    /// Preconditions travel in a `DeleteOptions` body.
+    static func body(_ options: DeleteOptions) -> [UInt8]? {
+        guard options.preconditionUID != nil || options.preconditionResourceVersion != nil else { return nil }
+        var preconditions: JSON = [:]
+        if let uid = options.preconditionUID { preconditions["uid"] = .string(uid) }
+        if let rv = options.preconditionResourceVersion { preconditions["resourceVersion"] = .string(rv) }
+        let body: JSON = ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": preconditions]
+        return body.serialized()
+    }
+
+    /// Opens a watch and returns its lines, one event each, without the newline.
+    /// Lines split across chunks are joined; only the current partial line is buffered.
+    public func watchLines(_ options: WatchOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+        let (_, chunks) = try await transport.stream(APIRequest(method: .GET, path: path(), query: options.query))
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var pending: [UInt8] = []
+                do {
+                    for try await chunk in chunks {
+                        var start = chunk.startIndex
+                        while let newline = chunk[start...].firstIndex(of: 0x0a) {
+                            pending.append(contentsOf: chunk[start..<newline])
+                            if !pending.isEmpty { continuation.yield(pending) }
+                            pending.removeAll(keepingCapacity: true)
+                            start = newline + 1
+                        }
+                        pending.append(contentsOf: chunk[start...])
+                    }
+                    if !pending.isEmpty {
+                        throw KubeAPIError(code: 0, reason: "WatchTruncated", message: "the watch stream ended inside an event (\(pending.count) bytes after the last newline)")
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

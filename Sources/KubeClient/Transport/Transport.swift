@@ -1,0 +1,195 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// One HTTP request to the API server.
+public struct APIRequest: Sendable {
+    public var method: HTTPMethod
+    /// Absolute path below the server URL, e.g. `/api/v1/namespaces/default/pods`.
+    public var path: String
+    public var query: [(String, String)]
+    public var body: [UInt8]?
+    public var contentType: String?
+    public var accept = "application/json"
+
+    public init(method: HTTPMethod, path: String, query: [(String, String)] = [], body: [UInt8]? = nil, contentType: String? = nil) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+        self.contentType = contentType
+    }
+
+    /// Requests the server may receive twice without harm.
+    var isIdempotent: Bool { method == .GET || method == .HEAD }
+}
+
+public struct APIResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+}
+
+/// The HTTP layer of the client: pooled keep-alive connections (HTTP/2 when the
+/// server offers it over TLS), TLS with custom CAs and client certificates,
+/// a token-bucket rate limit, honest handling of 429 and `Retry-After`, retries
+/// of GETs after connection failures, and gzip.
+public final class Transport: Sendable {
+    public let configuration: TransportConfiguration
+    let client: HTTPClient
+    let limiter: TokenBucket
+    let base: String
+    let logger: Logger
+
+    public init(_ configuration: TransportConfiguration, limiterClock: any LimiterClock = SystemLimiterClock(),
+                logger: Logger = Logger(label: "plugboard.kubeclient")) throws
+    {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let ca = configuration.certificateAuthorityPEM {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.utf8)))
+        }
+        if let cert = configuration.clientCertificatePEM, let key = configuration.clientKeyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        var http = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,
+                                            timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readIdleTimeout)),
+                                            decompression: .enabled(limit: .ratio(100)))
+        http.httpVersion = .automatic
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        self.configuration = configuration
+        self.limiter = TokenBucket(qps: configuration.qps, burst: configuration.burst, clock: limiterClock)
+        self.base = configuration.server.hasSuffix("/") ? String(configuration.server.dropLast()) : configuration.server
+        self.logger = logger
+    }
+
+    public func shutdown() async throws { try await client.shutdown() }
+
+    /// Sends a request and returns the response, or throws `KubeAPIError` for an
+    /// error status. Retries as described on the type.
+    public func send(_ request: APIRequest, maxBodySize: Int = 1 << 30) async throws -> APIResponse {
+        try await withRetries(request) { httpRequest in
+            let response = try await client.execute(httpRequest, timeout: .init(configuration.requestTimeout))
+            let body = try await response.body.collect(upTo: maxBodySize)
+            return (APIResponse(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView)), ())
+        }.0
+    }
+
+    /// Opens a streaming response (a watch) and returns its status and body
+    /// chunks. The stream ends when the server closes it; cancel the consuming
+    /// task to close it from this side.
+    public func stream(_ request: APIRequest) async throws -> (status: Int, chunks: AsyncThrowingStream<[UInt8], any Error>) {
+        let response = try await withRetries(request) { httpRequest in
+            let response = try await client.execute(httpRequest, timeout: .init(configuration.requestTimeout))
+            if response.status.code >= 400 {
+                let body = try await response.body.collect(upTo: 1 << 20)
+                return (APIResponse(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView)), nil as HTTPClientResponse?)
+            }
+            return (APIResponse(status: Int(response.status.code), headers: response.headers, body: []), response)
+        }
+        guard let http = response.1 else { preconditionFailure("withRetries returns only successful responses") }
+        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
+            let task = Task {
+                do {
+                    for try await buffer in http.body { continuation.yield(Array(buffer.readableBytesView)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        return (response.0.status, chunks)
+    }
+
+    func url(for request: APIRequest) -> String {
+        var url = base + request.path
+        if !request.query.isEmpty {
+            url += "?" + request.query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        }
+        return url
+    }
+
+    static let queryAllowed: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~")
+        return set
+    }()
+
+    static func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? s }
+
+    private func makeHTTPRequest(_ request: APIRequest) async throws -> HTTPClientRequest {
+        var http = HTTPClientRequest(url: url(for: request))
+        http.method = request.method
+        http.headers.add(name: "User-Agent", value: configuration.userAgent)
+        http.headers.add(name: "Accept", value: request.accept)
+        if let body = request.body {
+            http.headers.add(name: "Content-Type", value: request.contentType ?? "application/json")
+            http.headers.add(name: "Content-Length", value: String(body.count))
+            http.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let credential: Credential
+        switch configuration.credentials {
+        case .fixed(let fixed): credential = fixed
+        case .dynamic(let current, _): credential = try await current()
+        }
+        switch credential {
+        case .none: break
+        case .bearer(let token): http.headers.add(name: "Authorization", value: "Bearer \(token)")
+        case .basic(let user, let password):
+            http.headers.add(name: "Authorization", value: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+        }
+        return http
+    }
+
+    /// The retry policy shared by plain and streaming requests. `execute` returns
+    /// the response (with its body read when it is an error) and whatever the
+    /// caller needs besides; only a successful response is returned.
+    private func withRetries<Extra: Sendable>(_ request: APIRequest,
+                                              _ execute: (HTTPClientRequest) async throws -> (APIResponse, Extra)) async throws -> (APIResponse, Extra)
+    {
+        var attempt = 0
+        var reauthenticated = false
+        while true {
+            try await limiter.wait()
+            let result: (APIResponse, Extra)
+            do {
+                result = try await execute(try await makeHTTPRequest(request))
+            } catch where request.isIdempotent && attempt < configuration.maxRetries && Self.mayRetry(error) {
+                attempt += 1
+                logger.debug("retrying after a connection failure", metadata: ["path": "\(request.path)", "attempt": "\(attempt)", "error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(min(1000, 50 << min(attempt, 5))))
+                continue
+            }
+            let response = result.0
+            if response.status < 400 { return result }
+            if response.status == 401, case .dynamic(_, let invalidate) = configuration.credentials, !reauthenticated {
+                reauthenticated = true
+                await invalidate()
+                continue
+            }
+            let retryAfter = response.headers.first(name: "Retry-After")
+            if let seconds = retryAfter.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
+               response.status == 429 || (500...599).contains(response.status), attempt < configuration.maxRetries
+            {
+                attempt += 1
+                logger.debug("server asked to retry", metadata: ["path": "\(request.path)", "status": "\(response.status)", "after": "\(seconds)s"])
+                try await Task.sleep(for: .seconds(max(0, min(seconds, 60))))
+                continue
+            }
+            throw KubeAPIError(statusCode: response.status, body: response.body, retryAfterHeader: retryAfter)
+        }
+    }
+
+    /// Transport failures worth another try for an idempotent request: not
+    /// cancellation, not an answer from the server.
+    static func mayRetry(_ error: any Error) -> Bool {
+        if error is CancellationError || error is KubeAPIError || Task.isCancelled { return false }
+        if let http = error as? HTTPClientError, http == .cancelled || http == .deadlineExceeded { return false }
+        return true
+    }
+}
