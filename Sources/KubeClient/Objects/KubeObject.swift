@@ -1,0 +1,198 @@
+import KubeCore
+
+/// A Kubernetes object as the API server sent it: the exact JSON bytes
+/// (optionally with `metadata.managedFields` spliced out) and the metadata a
+/// controller needs, parsed without building a tree.
+///
+/// `bytes` is a `[UInt8]`: an array is already a reference-counted, immutable
+/// once shared, copy-on-write buffer, so copying a `KubeObject` (into a cache,
+/// an event, a work queue) shares one allocation and costs a retain. It is a
+/// single heap block with a 32-byte header, which is less than a class box
+/// around the same bytes, and unlike an `ArraySlice` of a list body it never
+/// keeps a larger buffer alive: list items and cut objects are copied into
+/// arrays of exactly their own size.
+public struct KubeObject: Sendable, Hashable {
+    /// The JSON of the object.
+    public let bytes: [UInt8]
+    public let metadata: ObjectMetadata
+    /// From the object, or, for a list item that carries none, from the list.
+    public internal(set) var apiVersion: String
+    /// From the object, or, for a list item that carries none, the list's kind minus `List`.
+    public internal(set) var kind: String
+
+    /// Scans a JSON object. With `cutManagedFields`, the returned `bytes` lack
+    /// the `metadata.managedFields` member and are otherwise byte-identical;
+    /// without it (or when there is none) `bytes` shares the array passed in.
+    public init(bytes: [UInt8], cutManagedFields: Bool = false) throws(ObjectDecodingError) {
+        let (scan, cut) = try bytes.withUnsafeBufferPointer { (buffer) throws(ObjectDecodingError) -> (ObjectScan, [UInt8]?) in
+            let scanner = JSONScanner(buffer)
+            let scan = try scanner.object(at: 0, depth: 0, cutManagedFields: cutManagedFields)
+            try scanner.expectEnd(after: scan.end)
+            return (scan, scan.cuts.isEmpty ? nil : scanner.copy(0..<buffer.count, removing: scan.cuts))
+        }
+        self.init(bytes: cut ?? bytes, metadata: scan.metadata, apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
+    }
+
+    /// Scans the JSON text of an object.
+    public init(json text: String, cutManagedFields: Bool = false) throws(ObjectDecodingError) {
+        try self.init(bytes: Array(text.utf8), cutManagedFields: cutManagedFields)
+    }
+
+    init(bytes: [UInt8], metadata: ObjectMetadata, apiVersion: String, kind: String) {
+        self.bytes = bytes
+        self.metadata = metadata
+        self.apiVersion = apiVersion
+        self.kind = kind
+    }
+
+    /// The whole object parsed into a tree, on demand.
+    public var json: JSON {
+        get throws(JSONParseError) { try JSON.parse(bytes) }
+    }
+
+    /// The JSON as text.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// What scanning one object yields.
+struct ObjectScan {
+    var end: Int
+    var metadata: ObjectMetadata
+    var apiVersion: String?
+    var kind: String?
+    var cuts: [Range<Int>]
+}
+
+extension JSONScanner {
+    /// Scans the object at `start`: its `apiVersion`, `kind` and `metadata`;
+    /// every other member is skipped (and validated).
+    func object(at start: Int, depth: Int, cutManagedFields: Bool) throws(ObjectDecodingError) -> ObjectScan {
+        var scan = ObjectScan(end: 0, metadata: ObjectMetadata(), apiVersion: nil, kind: nil, cuts: [])
+        scan.end = try forEachMember(ofObjectAt: start, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
+            let k = member.key
+            switch k.end - k.start {
+            case 4 where key(k, is: "kind"):
+                let (s, e) = try optionalString(at: member.valueStart); scan.kind = s; return e
+            case 8 where key(k, is: "metadata"):
+                let (m, e) = try metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, cuts: &scan.cuts)
+                scan.metadata = m
+                return e
+            case 10 where key(k, is: "apiVersion"):
+                let (s, e) = try optionalString(at: member.valueStart); scan.apiVersion = s; return e
+            default:
+                guard k.hasEscapes else { return nil }
+                if key(k, is: "kind") { let (s, e) = try optionalString(at: member.valueStart); scan.kind = s; return e }
+                if key(k, is: "apiVersion") { let (s, e) = try optionalString(at: member.valueStart); scan.apiVersion = s; return e }
+                if key(k, is: "metadata") {
+                    let (m, e) = try metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, cuts: &scan.cuts)
+                    scan.metadata = m
+                    return e
+                }
+                return nil
+            }
+        }
+        return scan
+    }
+
+    /// A new array with the bytes of `range` except those in `cuts` (sorted,
+    /// disjoint, inside `range`).
+    func copy(_ range: Range<Int>, removing cuts: [Range<Int>]) -> [UInt8] {
+        let removed = cuts.reduce(0) { $0 + $1.count }
+        let count = range.count - removed
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            var from = range.lowerBound
+            var to = 0
+            for cut in cuts {
+                let n = cut.lowerBound - from
+                if n > 0 {
+                    UnsafeMutableRawPointer(out.baseAddress! + to).copyMemory(from: bytes.baseAddress! + from, byteCount: n)
+                    to += n
+                }
+                from = cut.upperBound
+            }
+            let n = range.upperBound - from
+            if n > 0 {
+                UnsafeMutableRawPointer(out.baseAddress! + to).copyMemory(from: bytes.baseAddress! + from, byteCount: n)
+                to += n
+            }
+            initialized = to
+        }
+    }
+}
+
+/// A LIST response: its items with their bytes sliced out of the body.
+public struct KubeObjectList: Sendable {
+    /// The list's own kind and apiVersion (`ConfigMapList`, `v1`).
+    public var kind: String = ""
+    public var apiVersion: String = ""
+    /// The kind and apiVersion recorded on items that carry none.
+    public var itemKind: String = ""
+    public var itemAPIVersion: String = ""
+    public var resourceVersion: String = ""
+    /// `metadata.continue`, nil when absent or empty.
+    public var continueToken: String?
+    public var remainingItemCount: Int64?
+    public var items: [KubeObject] = []
+
+    public init() {}
+
+    /// Scans a LIST body. Each item's bytes are copied out of `bytes` (minus
+    /// `managedFields` when `cutManagedFields`), so the body can be freed.
+    public static func decode(bytes: [UInt8], cutManagedFields: Bool = false) throws(ObjectDecodingError) -> KubeObjectList {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(ObjectDecodingError) -> KubeObjectList in
+            try decode(JSONScanner(buffer), cutManagedFields: cutManagedFields)
+        }
+    }
+
+    static func decode(_ s: JSONScanner, cutManagedFields: Bool) throws(ObjectDecodingError) -> KubeObjectList {
+        var list = KubeObjectList()
+        var sawItems = false
+        let end = try s.forEachMember(ofObjectAt: 0, depth: 0) { (member) throws(ObjectDecodingError) -> Int? in
+            let k = member.key
+            let v = member.valueStart
+            if s.key(k, is: "kind") { let (x, e) = try s.optionalString(at: v); list.kind = x ?? ""; return e }
+            if s.key(k, is: "apiVersion") { let (x, e) = try s.optionalString(at: v); list.apiVersion = x ?? ""; return e }
+            if s.key(k, is: "metadata") {
+                if s.isNull(at: v) { return s.skipWhitespace(v) + 4 }
+                return try s.forEachMember(ofObjectAt: v, depth: 1) { (m) throws(ObjectDecodingError) -> Int? in
+                    if s.key(m.key, is: "resourceVersion") {
+                        let (x, e) = try s.optionalString(at: m.valueStart); list.resourceVersion = x ?? ""; return e
+                    }
+                    if s.key(m.key, is: "continue") {
+                        let (x, e) = try s.optionalString(at: m.valueStart)
+                        list.continueToken = x?.isEmpty == false ? x : nil
+                        return e
+                    }
+                    if s.key(m.key, is: "remainingItemCount") {
+                        let (x, e) = try s.optionalInt64(at: m.valueStart); list.remainingItemCount = x; return e
+                    }
+                    return nil
+                }
+            }
+            if s.key(k, is: "items") {
+                sawItems = true
+                if s.isNull(at: v) { return s.skipWhitespace(v) + 4 }
+                return try s.forEachElement(ofArrayAt: v, depth: 1) { (i) throws(ObjectDecodingError) -> Int? in
+                    let scan = try s.object(at: i, depth: 2, cutManagedFields: cutManagedFields)
+                    let itemBytes = s.copy(i..<scan.end, removing: scan.cuts)
+                    // Usually kind and apiVersion precede items; if not, they are filled in below.
+                    let itemKind = scan.kind ?? (list.kind.hasSuffix("List") ? String(list.kind.dropLast(4)) : list.kind)
+                    list.items.append(KubeObject(bytes: itemBytes, metadata: scan.metadata,
+                                                 apiVersion: scan.apiVersion ?? list.apiVersion, kind: itemKind))
+                    return scan.end
+                }
+            }
+            return nil
+        }
+        try s.expectEnd(after: end)
+        guard sawItems else { throw s.error("list has no items member", at: 0) }
+        // Items come without kind and apiVersion; the list's may come after them.
+        list.itemKind = list.kind.hasSuffix("List") ? String(list.kind.dropLast(4)) : list.kind
+        list.itemAPIVersion = list.apiVersion
+        for index in list.items.indices {
+            if list.items[index].kind.isEmpty { list.items[index].kind = list.itemKind }
+            if list.items[index].apiVersion.isEmpty { list.items[index].apiVersion = list.itemAPIVersion }
+        }
+        return list
+    }
+}
