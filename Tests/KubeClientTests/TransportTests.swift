@@ -107,20 +107,48 @@ import Testing
         }
     }
 
-    @Test func watchLinesFollowWritesAndEndWhenCut() async throws {
+    @Test func watchFollowsWritesAndEndsWhenCut() async throws {
         try await withClient { server, transport in
             let cms = ResourceClient(transport: transport, resource: Self.configMaps, namespace: "default")
             let rv = String(server.store.currentResourceVersion)
-            let lines = try await cms.watchLines(WatchOptions(resourceVersion: rv, allowBookmarks: false))
+            let events = try await cms.watch(WatchOptions(resourceVersion: rv, allowBookmarks: false), cutManagedFields: true)
             _ = try await cms.create(configMap("w1"))
             _ = try await cms.create(configMap("w2"))
             var names: [String] = []
-            for try await line in lines {
-                let event = try JSON.parse(line)
-                names.append(event[path: ["object", "metadata", "name"]]?.stringValue ?? "?")
+            for try await event in events {
+                #expect(event.type == .added)
+                names.append(event.object?.metadata.name ?? "?")
+                #expect(event.object.map { !$0.text.contains("managedFields") } == true)
                 if names.count == 2 { server.store.cutAllWatches() }
             }
             #expect(names == ["w1", "w2"])
+        }
+    }
+
+    @Test func watchFromACompactedVersionEndsWithAnExpiredEvent() async throws {
+        try await withClient { server, transport in
+            let cms = ResourceClient(transport: transport, resource: Self.configMaps, namespace: "default")
+            _ = try await cms.create(configMap("old"))
+            server.store.compactHistory()
+            var received: [WatchEvent] = []
+            for try await event in try await cms.watch(WatchOptions(resourceVersion: "1")) { received.append(event) }
+            guard case .error(let status) = received.first else {
+                Issue.record("expected an ERROR event, got \(received)")
+                return
+            }
+            #expect(status.code == 410 && status.reason == "Expired")
+        }
+    }
+
+    @Test func listObjectsKeepBytesAndParseMetadata() async throws {
+        try await withClient { server, transport in
+            let cms = ResourceClient(transport: transport, resource: Self.configMaps, namespace: "default")
+            _ = try await cms.create(JSON.object(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "l1", "labels": ["app": "x"]]]).serialized())
+            let list = try await cms.listObjects(cutManagedFields: true)
+            #expect(list.items.map(\.metadata.name) == ["l1"])
+            #expect(list.items.first?.metadata.labels == ["app": "x"])
+            #expect(list.items.first?.kind == "ConfigMap")
+            #expect(Int(list.resourceVersion) ?? 0 > 0)
         }
     }
 

@@ -75,27 +75,20 @@ public struct ResourceClient: Sendable {
         return body.serialized()
     }
 
-    /// Opens a watch and returns its lines, one event each, without the newline.
-    /// Lines split across chunks are joined; only the current partial line is buffered.
-    public func watchLines(_ options: WatchOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+    /// Opens a watch and returns its events, decoded as the bytes arrive
+    /// (`WatchLineDecoder`: only the current partial line is buffered). The
+    /// stream ends when the server ends the watch; a line that is not an event,
+    /// or a stream cut inside one, ends it with an error.
+    public func watch(_ options: WatchOptions, cutManagedFields: Bool = false) async throws -> AsyncThrowingStream<WatchEvent, any Error> {
         let (_, chunks) = try await transport.stream(APIRequest(method: .GET, path: path(), query: options.query))
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var pending: [UInt8] = []
+                var decoder = WatchLineDecoder(cutManagedFields: cutManagedFields)
                 do {
                     for try await chunk in chunks {
-                        var start = chunk.startIndex
-                        while let newline = chunk[start...].firstIndex(of: 0x0a) {
-                            pending.append(contentsOf: chunk[start..<newline])
-                            if !pending.isEmpty { continuation.yield(pending) }
-                            pending.removeAll(keepingCapacity: true)
-                            start = newline + 1
-                        }
-                        pending.append(contentsOf: chunk[start...])
+                        for event in try decoder.feed(chunk) { continuation.yield(event) }
                     }
-                    if !pending.isEmpty {
-                        throw KubeAPIError(code: 0, reason: "WatchTruncated", message: "the watch stream ended inside an event (\(pending.count) bytes after the last newline)")
-                    }
+                    if let last = try decoder.finish() { continuation.yield(last) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -103,5 +96,10 @@ public struct ResourceClient: Sendable {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// A list, decoded into objects that keep the server's bytes.
+    public func listObjects(_ options: ListOptions = ListOptions(), cutManagedFields: Bool = false) async throws -> KubeObjectList {
+        try KubeObjectList.decode(bytes: try await list(options), cutManagedFields: cutManagedFields)
     }
 }
