@@ -18,12 +18,8 @@ extension TransportConfiguration {
         clientCertificatePEM = client.clientCertificatePEM
         clientKeyPEM = client.clientKeyPEM
         insecureSkipTLSVerify = client.insecureSkipTLSVerify
-        if client.tlsServerName != nil {
-            throw TransportSetupError(message: "tls-server-name is not supported by this transport yet; connect to a server name the certificate covers")
-        }
-        if client.proxyURL != nil {
-            throw TransportSetupError(message: "proxy-url is not supported by this transport yet")
-        }
+        tlsServerName = client.tlsServerName
+        proxyURL = client.proxyURL.map { "\($0)" }
         switch client.authentication {
         case .none:
             credentials = .fixed(.none)

@@ -60,10 +60,30 @@ public final class Transport: Sendable {
                                             timeout: .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readIdleTimeout)),
                                             decompression: .enabled(limit: .ratio(100)))
         http.httpVersion = .automatic
+        var base = configuration.server.hasSuffix("/") ? String(configuration.server.dropLast()) : configuration.server
+        guard var components = URLComponents(string: base), let host = components.host, components.scheme != nil else {
+            throw TransportSetupError(message: "server \"\(configuration.server)\" is not an absolute URL")
+        }
+        if let serverName = configuration.tlsServerName, serverName != host {
+            // Address the server by the certificate's name, and resolve that name to the real host.
+            http.dnsOverride[serverName] = host
+            components.host = serverName
+            base = components.string ?? base
+        }
+        if let proxy = configuration.proxyURL {
+            guard let url = URLComponents(string: proxy), let proxyHost = url.host, let port = url.port else {
+                throw TransportSetupError(message: "proxy-url \"\(proxy)\" must be scheme://host:port")
+            }
+            switch url.scheme {
+            case "http", "https": http.proxy = .server(host: proxyHost, port: port)
+            case "socks5": http.proxy = .socksServer(host: proxyHost, port: port)
+            default: throw TransportSetupError(message: "proxy-url \"\(proxy)\": scheme must be http, https or socks5")
+            }
+        }
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.configuration = configuration
         self.limiter = TokenBucket(qps: configuration.qps, burst: configuration.burst, clock: limiterClock)
-        self.base = configuration.server.hasSuffix("/") ? String(configuration.server.dropLast()) : configuration.server
+        self.base = base
         self.logger = logger
     }
 

@@ -22,6 +22,11 @@ public struct TransportConfiguration: Sendable {
     public var certificateAuthorityPEM: String?
     public var clientCertificatePEM: String?
     public var clientKeyPEM: String?
+    /// The name to verify the server certificate against (and send as SNI) when
+    /// it differs from the host in `server` (kubeconfig `tls-server-name`).
+    public var tlsServerName: String?
+    /// An HTTP(S) or SOCKS5 proxy: `http://host:port` or `socks5://host:port`.
+    public var proxyURL: String?
     /// Skips server certificate verification. Off unless a kubeconfig asks for it.
     public var insecureSkipTLSVerify = false
     public var credentials: CredentialSource = .fixed(.none)
