@@ -125,9 +125,7 @@ import Testing
 
     @Test func watchResumesAfterACutWithoutLosingEvents() async throws {
         try await withServer(auth: Authentication()) { server, url in
-            var configuration = TransportConfiguration(server: url)
-            configuration.certificateAuthorityPEM = server.certificateAuthority?.certificatePEM
-            let transport = try Transport(configuration)
+            let transport = try trustingTransport(server, url)
             let cms = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: "default")
             func create(_ name: String) async throws {
                 _ = try await cms.create(JSON.object(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)]]).serialized())
@@ -152,9 +150,7 @@ import Testing
 
     @Test func typedModelsRoundTripThroughTheServer() async throws {
         try await withServer(auth: Authentication()) { server, url in
-            var configuration = TransportConfiguration(server: url)
-            configuration.certificateAuthorityPEM = server.certificateAuthority?.certificatePEM
-            let transport = try Transport(configuration)
+            let transport = try trustingTransport(server, url)
             let leases = ResourceClient(transport: transport, resource: GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases"), namespace: "default")
             let lease = Lease(metadata: ObjectMeta(name: "leader", namespace: "default"),
                               spec: .init(holderIdentity: "host-a", leaseDurationSeconds: 15, renewTime: "2026-11-26T00:00:00.000000Z"))
@@ -164,6 +160,13 @@ import Testing
             try await transport.shutdown()
         }
     }
+}
+
+/// A transport to the dev server that trusts its generated CA, with no credentials.
+func trustingTransport(_ server: DevServer, _ url: String) throws -> Transport {
+    var configuration = TransportConfiguration(server: url)
+    configuration.certificateAuthorityPEM = server.certificateAuthority?.certificatePEM
+    return try Transport(configuration)
 }
 
 func withServer(auth: Authentication, tls: DevServer.Configuration.TLSMode = .generated,
