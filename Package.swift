@@ -43,6 +43,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Informers: reflector, cache with indexes, shared informers.
+        .target(name: "Informers", dependencies: ["KubeClient", "KubeCore"], swiftSettings: strict),
         // The in-memory Kubernetes API server used by tests and `plugboard dev`.
         .target(
             name: "DevAPIServer",
@@ -93,6 +95,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "InformersTests", dependencies: ["Informers", "KubeClient", "KubeCore"], swiftSettings: strict),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict),
         .testTarget(
             name: "DevAPIServerTests",
