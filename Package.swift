@@ -44,7 +44,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // Informers: reflector, cache with indexes, shared informers.
-        .target(name: "Informers", dependencies: ["KubeClient", "KubeCore"], swiftSettings: strict),
+        .target(
+            name: "Informers",
+            dependencies: ["KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // The in-memory Kubernetes API server used by tests and `plugboard dev`.
         .target(
             name: "DevAPIServer",
@@ -95,7 +99,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "InformersTests", dependencies: ["Informers", "KubeClient", "KubeCore"], swiftSettings: strict),
+        .testTarget(
+            name: "InformersTests",
+            dependencies: [
+                "Informers", "KubeClient", "KubeCore", "DevAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict),
         .testTarget(
             name: "DevAPIServerTests",

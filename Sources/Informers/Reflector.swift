@@ -1,0 +1,206 @@
+import KubeClient
+import Logging
+import Synchronization
+
+/// What a reflector tells its handler about the objects it keeps.
+public enum InformerEvent: Sendable {
+    case added(KubeObject)
+    case updated(old: KubeObject, new: KubeObject)
+    /// `finalStateUnknown`: the object vanished while the watch was down and was
+    /// found missing on relist; `object` is the last state the cache had
+    /// (client-go's `DeletedFinalStateUnknown`).
+    case deleted(KubeObject, finalStateUnknown: Bool)
+}
+
+/// Settings of a reflector, with client-go's defaults and the reasons.
+public struct ReflectorConfiguration: Sendable {
+    /// Page size of the initial and re-lists: 500, as client-go.
+    public var pageSize = 500
+    /// Backoff after failures: 0.8 s doubling to 30 s with jitter, as client-go.
+    public var initialBackoff: Duration = .milliseconds(800)
+    public var maxBackoff: Duration = .seconds(30)
+    /// Server-side timeout of each watch, chosen at random in this range (client-go:
+    /// 5 to 10 minutes) so that many informers do not reconnect at once.
+    public var watchTimeoutSeconds: ClosedRange<Int> = 300...600
+    /// Cut `metadata.managedFields` out of cached objects: they are large and no
+    /// controller reads them.
+    public var cutManagedFields = true
+    /// Log progress every this many listed objects.
+    public var progressEvery = 10_000
+
+    public init() {}
+}
+
+/// Keeps an `ObjectCache` equal to the server's state of one resource (with
+/// optional selectors) and reports every change.
+///
+/// The loop is a state machine:
+/// - `listing`: a paginated LIST; the cache is replaced by the result, objects
+///   that vanished are reported as final-state-unknown deletes. Then `watching`
+///   from the list's resourceVersion. A failure backs off and lists again.
+/// - `watching(from:)`: a WATCH with bookmarks from that resourceVersion; each
+///   event updates the cache and is reported. A normal end (server timeout,
+///   cut connection) watches again from the last resourceVersion seen. 410 Gone
+///   (history compacted) lists again; other failures back off first.
+public final class Reflector: Sendable {
+    enum State: Equatable {
+        case listing
+        case watching(from: String)
+    }
+
+    public let client: ResourceClient
+    public let labelSelector: String?
+    public let fieldSelector: String?
+    public let cache: ObjectCache
+    let configuration: ReflectorConfiguration
+    let handler: @Sendable (InformerEvent) async -> Void
+    let logger: Logger
+    private let synced = Mutex(false)
+    private let syncWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    public init(client: ResourceClient, labelSelector: String? = nil, fieldSelector: String? = nil, cache: ObjectCache = ObjectCache(),
+                configuration: ReflectorConfiguration = ReflectorConfiguration(), logger: Logger = Logger(label: "plugboard.reflector"),
+                handler: @escaping @Sendable (InformerEvent) async -> Void)
+    {
+        self.client = client
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.cache = cache
+        self.configuration = configuration
+        self.handler = handler
+        var logger = logger
+        logger[metadataKey: "resource"] = "\(client.resource)"
+        self.logger = logger
+    }
+
+    /// Whether the first list has been stored.
+    public var hasSynced: Bool { synced.withLock { $0 } }
+
+    /// Returns once the first list has been stored.
+    public func waitForSync() async {
+        await withCheckedContinuation { continuation in
+            let done = syncWaiters.withLock { waiters -> Bool in
+                if hasSynced { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var state = State.listing
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                switch state {
+                case .listing:
+                    state = .watching(from: try await listAndReplace())
+                    markSynced()
+                case .watching(let from):
+                    state = try await watch(from: from)
+                }
+                failures = 0
+            } catch is CancellationError {
+                return
+            } catch {
+                failures += 1
+                let delay = backoff(failures)
+                logger.warning("reflector failed, retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)", "failures": "\(failures)"])
+                if case .watching = state, let apiError = error as? KubeAPIError, apiError.isGone { state = .listing }
+                do { try await Task.sleep(for: delay) } catch { return }
+            }
+        }
+    }
+
+    private func markSynced() {
+        let waiters = synced.withLock { wasSynced -> [CheckedContinuation<Void, Never>] in
+            if wasSynced { return [] }
+            wasSynced = true
+            return syncWaiters.withLock { w in defer { w = [] }; return w }
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Exponential backoff with full jitter on top, bounded by `maxBackoff`.
+    func backoff(_ failures: Int) -> Duration {
+        let base = min(configuration.initialBackoff * (1 << min(failures - 1, 16)), configuration.maxBackoff)
+        return min(base + base * Double.random(in: 0..<1), configuration.maxBackoff)
+    }
+
+    /// A full paginated list; returns its resourceVersion.
+    private func listAndReplace() async throws -> String {
+        var items: [KubeObject] = []
+        var token: String?
+        var resourceVersion = ""
+        var nextProgress = configuration.progressEvery
+        repeat {
+            let page: KubeObjectList
+            do {
+                page = try await client.listObjects(ListOptions(labelSelector: labelSelector, fieldSelector: fieldSelector,
+                                                                limit: configuration.pageSize, continueToken: token),
+                                                    cutManagedFields: configuration.cutManagedFields)
+            } catch let error as KubeAPIError where error.isGone && token != nil {
+                // The continue token outlived the server's history: start the list again.
+                logger.info("continue token expired, listing again from the start")
+                items = []
+                token = nil
+                continue
+            }
+            items += page.items
+            if token == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
+            token = page.continueToken
+            if items.count >= nextProgress {
+                logger.info("listing", metadata: ["objects": "\(items.count)"])
+                nextProgress += configuration.progressEvery
+            }
+        } while token != nil
+        var events: [InformerEvent] = []
+        let previous = Dictionary(cache.list().map { (objectKey($0.metadata), $0) }, uniquingKeysWith: { a, _ in a })
+        for object in items {
+            if let old = previous[objectKey(object.metadata)] {
+                if old.metadata.resourceVersion != object.metadata.resourceVersion { events.append(.updated(old: old, new: object)) }
+            } else {
+                events.append(.added(object))
+            }
+        }
+        for vanished in cache.replace(with: items) { events.append(.deleted(vanished, finalStateUnknown: true)) }
+        for event in events { await handler(event) }
+        logger.debug("listed", metadata: ["objects": "\(items.count)", "resourceVersion": "\(resourceVersion)"])
+        return resourceVersion
+    }
+
+    /// One watch; returns the state to go to when it ends normally.
+    private func watch(from resourceVersion: String) async throws -> State {
+        let timeout = Int.random(in: configuration.watchTimeoutSeconds)
+        let events = try await client.watch(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
+                                                         allowBookmarks: true, timeoutSeconds: timeout),
+                                            cutManagedFields: configuration.cutManagedFields)
+        var last = resourceVersion
+        for try await event in events {
+            switch event {
+            case .added(let object), .modified(let object):
+                if let old = cache.upsert(object) {
+                    await handler(.updated(old: old, new: object))
+                } else {
+                    await handler(.added(object))
+                }
+                last = object.metadata.resourceVersion
+            case .deleted(let object):
+                cache.remove(objectKey(object.metadata))
+                await handler(.deleted(object, finalStateUnknown: false))
+                last = object.metadata.resourceVersion
+            case .bookmark(let object):
+                if !object.metadata.resourceVersion.isEmpty { last = object.metadata.resourceVersion }
+            case .error(let status):
+                if status.code == 410 {
+                    logger.info("watch history expired, listing again", metadata: ["message": "\(status.message ?? "")"])
+                    return .listing
+                }
+                throw KubeAPIError(code: Int(status.code ?? 500), reason: status.reason ?? "Unknown", message: status.message ?? "watch error")
+            }
+        }
+        return .watching(from: last)
+    }
+}
