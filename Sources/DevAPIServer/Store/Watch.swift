@@ -201,6 +201,11 @@ extension ObjectStore {
         }
     }
 
+    /// How many watches are open, per resource (for tests and diagnostics).
+    public func openWatchCount(group: String, resource: String) -> Int {
+        state.withLock { $0.watchers[GroupResource(group: group, resource: resource)]?.count ?? 0 }
+    }
+
     /// Ends every open watch, as when the API server restarts or a connection drops.
     public func cutAllWatches() {
         let all = state.withLock { state -> [Watcher] in
