@@ -1,0 +1,39 @@
+import Synchronization
+
+/// Per-item exponential backoff: the n-th `when` of an item (from 0) is `baseDelay * 2^n`,
+/// capped at `maxDelay`. `forget` starts the item over.
+public final class ExponentialFailureRateLimiter<Key: Hashable & Sendable>: RateLimiter {
+    public let baseDelay: Duration
+    public let maxDelay: Duration
+    private let failures = Mutex<[Key: Int]>([:])
+
+    public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000)) {
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    public func when(_ item: Key) -> Duration {
+        let exponent = failures.withLock { f in
+            let n = f[item, default: 0]
+            f[item] = n + 1
+            return n
+        }
+        return Self.backoff(base: baseDelay, exponent: exponent, max: maxDelay)
+    }
+
+    /// `base * 2^exponent`, or `max` when that is larger (or would overflow).
+    static func backoff(base: Duration, exponent: Int, max: Duration) -> Duration {
+        if base <= .zero { return min(base, max) }
+        // Double is exact enough to decide the cap; the result below it is computed exactly.
+        guard exponent < 62, base.workQueueSeconds * Double(1 << exponent) < max.workQueueSeconds else { return max }
+        return base * (1 << exponent)
+    }
+
+    public func forget(_ item: Key) {
+        _ = failures.withLock { $0.removeValue(forKey: item) }
+    }
+
+    public func numRequeues(_ item: Key) -> Int {
+        failures.withLock { $0[item] ?? 0 }
+    }
+}

@@ -1,0 +1,116 @@
+import Synchronization
+import Testing
+import WorkQueue
+
+@Suite("Stress")
+struct StressTests {
+    /// What the workers and producers saw, in one ticket order.
+    struct Ledger {
+        var ticket = 0
+        var inFlight: Set<Int> = []
+        var lastStart: [Int: Int] = [:]
+        var lastAddBegin: [Int: Int] = [:]
+        var overlaps: [Int] = []
+        var processed = 0
+    }
+
+    /// Many keys (workers rarely wait) and few keys (workers often wait and are handed items).
+    @Test(arguments: [(false, 200), (true, 200), (false, 6), (true, 6)])
+    func noKeyIsProcessedTwiceAtOnceAndNoAddIsLost(withMetrics: Bool, keys: Int) async {
+        let producers = 4, workers = 8, addsPerProducer = 20_000
+        let factory = TestMetricsFactory()
+        let q = WorkQueue<Int>(name: withMetrics ? "stress" : nil, metricsFactory: factory)
+        let ledger = Box(Ledger())
+
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    while let key = await q.get() {
+                        let overlap = ledger.update { l in
+                            l.ticket += 1
+                            l.lastStart[key] = l.ticket
+                            l.processed += 1
+                            return !l.inFlight.insert(key).inserted
+                        }
+                        if overlap { ledger.update { $0.overlaps.append(key) } }
+                        if keys < 10 || key % 3 == 0 { await Task.yield() }
+                        ledger.update { _ = $0.inFlight.remove(key) }
+                        q.done(key)
+                    }
+                }
+            }
+            await withTaskGroup(of: Void.self) { producersGroup in
+                for p in 0..<producers {
+                    producersGroup.addTask {
+                        var rng = SplitMix(seed: UInt64(p + 1))
+                        for i in 0..<addsPerProducer {
+                            let key = Int(rng.next() % UInt64(keys))
+                            ledger.update { l in
+                                l.ticket += 1
+                                l.lastAddBegin[key] = l.ticket
+                            }
+                            q.add(key)
+                            if i % 64 == 0 { await Task.yield() }
+                        }
+                    }
+                }
+            }
+            await waitUntil(60) { q.len == 0 && q.processingCount == 0 }
+            q.shutDown()
+        }
+
+        let l = ledger.update { $0 }
+        #expect(l.overlaps.isEmpty, "keys processed by two workers at once: \(l.overlaps.prefix(10))")
+        var lost: [Int] = []
+        for (key, added) in l.lastAddBegin where (l.lastStart[key] ?? 0) < added { lost.append(key) }
+        #expect(lost.isEmpty, "keys added after their last processing start and never processed again: \(lost.prefix(10))")
+        #expect(l.processed >= keys)
+        #expect(l.processed <= producers * addsPerProducer)
+        if withMetrics {
+            let adds = factory.counter(WorkQueueMetricNames.adds, queue: "stress") ?? -1
+            #expect(adds == Int64(l.processed), "every counted add was processed exactly once")
+            #expect(factory.meter(WorkQueueMetricNames.depth, queue: "stress") == 0)
+            #expect(factory.recorded(WorkQueueMetricNames.workDuration, queue: "stress")?.count == l.processed)
+        }
+    }
+
+    @Test func delayedRetriesUnderLoadAllArrive() async {
+        let keys = 2_000
+        let q = RateLimitedQueue<Int>(limiter: ExponentialFailureRateLimiter(baseDelay: .nanoseconds(1), maxDelay: .microseconds(50)))
+        let done = Box<[Int: Int]>([:])
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    while let key = await q.get() {
+                        let attempts = done.update { d in
+                            d[key, default: 0] += 1
+                            return d[key]!
+                        }
+                        if attempts < 3 { q.addRateLimited(key) } else { q.forget(key) }
+                        q.done(key)
+                    }
+                }
+            }
+            for k in 0..<keys { q.add(k) }
+            await waitUntil(60) { done.update { $0.count == keys && $0.values.allSatisfy { $0 == 3 } } }
+            q.shutDown()
+        }
+        let d = done.update { $0 }
+        #expect(d.count == keys)
+        #expect(d.values.allSatisfy { $0 == 3 })
+        #expect((0..<keys).allSatisfy { q.numRequeues($0) == 0 })
+    }
+}
+
+/// A small deterministic generator, so a failure can be rerun.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
