@@ -153,9 +153,9 @@ public final class DelayingQueue<Key: Hashable & Sendable>: DelayingQueueProtoco
 
     // MARK: WorkQueueProtocol, forwarded to `base`
 
-    public func add(_ item: Key) { base.add(item) }
-    public func get() async -> Key? { await base.get() }
-    public func done(_ item: Key) { base.done(item) }
+    @inlinable public func add(_ item: Key) { base.add(item) }
+    @inlinable public func get() async -> Key? { await base.get() }
+    @inlinable public func done(_ item: Key) { base.done(item) }
     public var len: Int { base.len }
     public var isShuttingDown: Bool { base.isShuttingDown }
 

@@ -29,9 +29,9 @@ public final class RateLimitedQueue<Key: Hashable & Sendable>: RateLimitingQueue
     // MARK: DelayingQueueProtocol, forwarded to `base`
 
     public func add(_ item: Key, after delay: Duration) { base.add(item, after: delay) }
-    public func add(_ item: Key) { base.add(item) }
-    public func get() async -> Key? { await base.get() }
-    public func done(_ item: Key) { base.done(item) }
+    @inlinable public func add(_ item: Key) { base.add(item) }
+    @inlinable public func get() async -> Key? { await base.get() }
+    @inlinable public func done(_ item: Key) { base.done(item) }
     public var len: Int { base.len }
     public var isShuttingDown: Bool { base.isShuttingDown }
     public func shutDown() { base.shutDown() }

@@ -17,28 +17,42 @@ import Synchronization
 /// Hence: adding a waiting item is a no-op; adding an item being processed marks it dirty and it is
 /// queued again (once) when `done` is called; an item is never handed to two workers at once.
 /// A getter that suspends is handed the next item directly by `add`/`done`, so no wake-up is lost.
+/// Suspended getters and drain waiters use `UnsafeContinuation` (cheap to copy on the hot path);
+/// each is resumed exactly once because whoever resumes it first removes it from `State` under the lock.
 public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
+    @usableFromInline
     enum ItemState: UInt8 {
         case queued
         case processing
         case processingDirty
     }
 
+    @usableFromInline
     struct Getter {
-        let id: UInt64
-        let continuation: CheckedContinuation<Key?, Never>
+        @usableFromInline let id: UInt64
+        @usableFromInline let continuation: UnsafeContinuation<Key?, Never>
+
+        @inlinable
+        init(id: UInt64, continuation: UnsafeContinuation<Key?, Never>) {
+            self.id = id
+            self.continuation = continuation
+        }
     }
 
+    @usableFromInline
     struct State {
-        var queue = Deque<Key>()
-        var items: [Key: ItemState] = [:]
-        var processingCount = 0
-        var getters = Deque<Getter>()
-        var drainWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var shuttingDown = false
-        var nextID: UInt64 = 0
-        var addTimes: [Key: WorkQueueInstant] = [:]
-        var startTimes: [Key: WorkQueueInstant] = [:]
+        @usableFromInline var queue = Deque<Key>()
+        @usableFromInline var items: [Key: ItemState] = [:]
+        @usableFromInline var processingCount = 0
+        @usableFromInline var getters = Deque<Getter>()
+        @usableFromInline var drainWaiters: [UInt64: UnsafeContinuation<Void, Never>] = [:]
+        @usableFromInline var shuttingDown = false
+        @usableFromInline var nextID: UInt64 = 0
+        @usableFromInline var addTimes: [Key: WorkQueueInstant] = [:]
+        @usableFromInline var startTimes: [Key: WorkQueueInstant] = [:]
+
+        @usableFromInline
+        init() {}
 
         mutating func newID() -> UInt64 {
             nextID &+= 1
@@ -54,20 +68,21 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     }
 
     /// What one add did, for the caller to finish outside the lock.
+    @usableFromInline
     enum AddOutcome {
         case ignored
         /// The item became dirty (waiting, or dirty while processing).
         case marked
         /// The item went straight to a suspended getter.
-        case handedOff(CheckedContinuation<Key?, Never>)
+        case handedOff(UnsafeContinuation<Key?, Never>)
     }
 
     /// The clock for metric timings.
     public let clock: any WorkQueueClock
     /// Where metrics go; nil: this queue emits nothing.
     public let metricsConfiguration: WorkQueueMetricsConfiguration?
-    let metrics: WorkQueueMetrics?
-    private let state = Mutex(State())
+    @usableFromInline let metrics: WorkQueueMetrics?
+    @usableFromInline let state = Mutex(State())
 
     /// A queue; with a `metrics` configuration it emits client-go's workqueue metrics under that name.
     public init(metrics: WorkQueueMetricsConfiguration? = nil, clock: any WorkQueueClock = ContinuousWorkQueueClock()) {
@@ -84,6 +99,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     // MARK: Adding
 
+    @inlinable
     public func add(_ item: Key) {
         let now = metrics == nil ? nil : clock.now
         let outcome = state.withLock { s in Self.add(item, to: &s, now: now) }
@@ -105,7 +121,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         for (outcome, item) in outcomes { finish(outcome, item) }
     }
 
-    private static func add(_ item: Key, to s: inout State, now: WorkQueueInstant?) -> AddOutcome {
+    @inlinable
+    static func add(_ item: Key, to s: inout State, now: WorkQueueInstant?) -> AddOutcome {
         if s.shuttingDown { return .ignored }
         if let i = s.items.index(forKey: item) {
             guard s.items.values[i] == .processing else { return .ignored }  // already dirty
@@ -125,7 +142,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         return .marked
     }
 
-    private func finish(_ outcome: AddOutcome, _ item: Key) {
+    @inlinable
+    func finish(_ outcome: AddOutcome, _ item: Key) {
         switch outcome {
         case .ignored:
             return
@@ -145,13 +163,15 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     // MARK: Getting
 
+    @usableFromInline
     enum GetOutcome {
         case item(Key, waited: Duration?)
         case shutDown
         case empty
     }
 
-    private static func pop(_ s: inout State, now: WorkQueueInstant?) -> GetOutcome {
+    @inlinable
+    static func pop(_ s: inout State, now: WorkQueueInstant?) -> GetOutcome {
         if let item = s.queue.popFirst() {
             s.items[item] = .processing
             s.processingCount += 1
@@ -165,7 +185,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         return s.shuttingDown ? .shutDown : .empty
     }
 
-    private func gotMetrics(waited: Duration?) {
+    @inlinable
+    func gotMetrics(waited: Duration?) {
         guard let metrics else { return }
         metrics.depth.decrement()
         if let waited { metrics.queueDuration.record(waited.workQueueSeconds) }
@@ -175,6 +196,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     ///
     /// Suspends while the queue is empty. Returns nil once the queue is shut down and nothing is
     /// waiting, or if the calling task is cancelled while suspended.
+    @inlinable
     public func get() async -> Key? {
         let now = metrics == nil ? nil : clock.now
         switch state.withLock({ Self.pop(&$0, now: now) }) {
@@ -188,10 +210,11 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         }
     }
 
-    private func waitForItem() async -> Key? {
+    @usableFromInline
+    func waitForItem() async -> Key? {
         let id = state.withLock { $0.newID() }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Key?, Never>) in
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Key?, Never>) in
                 let now = metrics == nil ? nil : clock.now
                 let outcome: GetOutcome = state.withLock { s in
                     let outcome = Self.pop(&s, now: now)
@@ -224,12 +247,13 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     /// Marks the end of processing `item`. If it was added meanwhile, it becomes waiting again.
     /// Calling it for an item that is not being processed does nothing.
+    @inlinable
     public func done(_ item: Key) {
         let now = metrics == nil ? nil : clock.now
         var worked: Duration?
         var waited: Duration?
-        var handoff: CheckedContinuation<Key?, Never>?
-        let drained: [CheckedContinuation<Void, Never>] = state.withLock { s in
+        var handoff: UnsafeContinuation<Key?, Never>?
+        let drained: [UnsafeContinuation<Void, Never>] = state.withLock { s in
             guard let i = s.items.index(forKey: item) else { return [] }
             switch s.items.values[i] {
             case .queued:
@@ -285,7 +309,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     public func shutDownWithDrain() async {
         let id = state.withLock { $0.newID() }
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 let (getters, waiting) = state.withLock { s in
                     let getters = s.beginShutdown()
                     guard s.processingCount > 0, !Task.isCancelled else { return (getters, false) }

@@ -36,11 +36,12 @@ public struct WorkQueueMetricsConfiguration: Sendable {
 }
 
 /// The metric handles of one queue; created once, so the hot path only calls handlers.
+@usableFromInline
 final class WorkQueueMetrics: Sendable {
-    let depth: Meter
-    let adds: Counter
-    let queueDuration: Recorder
-    let workDuration: Recorder
+    @usableFromInline let depth: Meter
+    @usableFromInline let adds: Counter
+    @usableFromInline let queueDuration: Recorder
+    @usableFromInline let workDuration: Recorder
     let unfinishedWork: Gauge
     let longestRunningProcessor: Gauge
 
