@@ -5,12 +5,8 @@ import KubeCore
 /// when the body is not one, from the HTTP status alone). Its description
 /// carries the server's message.
 public struct KubeAPIError: Error, Sendable, CustomStringConvertible {
-    /// One entry of `details.causes`.
-    public struct Cause: Sendable, Hashable {
-        public var reason: String
-        public var message: String
-        public var field: String
-    }
+    /// One entry of `details.causes`: the same shape KubeCore's validation produces.
+    public typealias Cause = FieldCause
 
     public var code: Int
     public var reason: String
