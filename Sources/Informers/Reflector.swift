@@ -27,6 +27,15 @@ public struct ReflectorConfiguration: Sendable {
     public var cutManagedFields = true
     /// Log progress every this many listed objects.
     public var progressEvery = 10_000
+    /// Take the initial state as a streaming list (a watch with
+    /// `sendInitialEvents=true`, kube-apiserver's WatchList) instead of paginated
+    /// LISTs. A server that refuses it, or does not end the initial events with
+    /// the `k8s.io/initial-events-end` bookmark, is listed instead from then on.
+    public var streamingList = true
+    /// Applied to every object on its way into the cache, after the
+    /// `managedFields` cut: drop what the handlers never read, to save memory.
+    /// It must keep the metadata (name, namespace, resourceVersion) intact.
+    public var transform: (@Sendable (KubeObject) -> KubeObject)?
 
     public init() {}
 }
@@ -45,7 +54,14 @@ public struct ReflectorConfiguration: Sendable {
 public final class Reflector: Sendable {
     enum State: Equatable {
         case listing
+        case streaming
         case watching(from: String)
+    }
+
+    /// The server does not do streaming lists; LIST instead.
+    struct StreamingListUnsupported: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { "streaming list not supported by the server: \(reason)" }
     }
 
     public let client: ResourceClient
@@ -90,7 +106,21 @@ public final class Reflector: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async {
-        var state = State.listing
+        await run(from: nil)
+    }
+
+    /// Runs until the task is cancelled, for a cache that already holds the
+    /// state at `resourceVersion` (restored from elsewhere): watches from there
+    /// and counts as synced at once. A 410 Gone falls back to a full list.
+    public func run(resumingFrom resourceVersion: String) async {
+        markSynced()
+        await run(from: resourceVersion)
+    }
+
+    private func run(from resumeVersion: String?) async {
+        var streaming = configuration.streamingList
+        var initial: State { streaming ? .streaming : .listing }
+        var state = resumeVersion.map { State.watching(from: $0) } ?? initial
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -98,17 +128,24 @@ public final class Reflector: Sendable {
                 case .listing:
                     state = .watching(from: try await listAndReplace())
                     markSynced()
+                case .streaming:
+                    state = try await streamAndWatch()
                 case .watching(let from):
                     state = try await watch(from: from)
                 }
+                if state == .listing || state == .streaming { state = initial }
                 failures = 0
             } catch is CancellationError {
                 return
+            } catch let unsupported as StreamingListUnsupported {
+                logger.info("listing instead of streaming", metadata: ["reason": "\(unsupported.reason)"])
+                streaming = false
+                state = .listing
             } catch {
                 failures += 1
                 let delay = backoff(failures)
                 logger.warning("reflector failed, retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)", "failures": "\(failures)"])
-                if case .watching = state, let apiError = error as? KubeAPIError, apiError.isGone { state = .listing }
+                if case .watching = state, let apiError = error as? KubeAPIError, apiError.isGone { state = initial }
                 do { try await Task.sleep(for: delay) } catch { return }
             }
         }
@@ -148,7 +185,7 @@ public final class Reflector: Sendable {
                 token = nil
                 continue
             }
-            items += page.items
+            items += configuration.transform == nil ? page.items : page.items.map(transformed)
             if token == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
             token = page.continueToken
             if items.count >= nextProgress {
@@ -156,6 +193,16 @@ public final class Reflector: Sendable {
                 nextProgress += configuration.progressEvery
             }
         } while token != nil
+        await replaceAll(with: items)
+        logger.debug("listed", metadata: ["objects": "\(items.count)", "resourceVersion": "\(resourceVersion)"])
+        return resourceVersion
+    }
+
+    /// Replaces the cache with a full state and reports the difference: new
+    /// objects as adds, changed ones as updates, vanished ones as
+    /// final-state-unknown deletes. An object whose resourceVersion did not
+    /// change is not reported.
+    private func replaceAll(with items: [KubeObject]) async {
         var events: [InformerEvent] = []
         let previous = Dictionary(cache.list().map { (objectKey($0.metadata), $0) }, uniquingKeysWith: { a, _ in a })
         for object in items {
@@ -167,8 +214,57 @@ public final class Reflector: Sendable {
         }
         for vanished in cache.replace(with: items) { events.append(.deleted(vanished, finalStateUnknown: true)) }
         for event in events { await handler(event) }
-        logger.debug("listed", metadata: ["objects": "\(items.count)", "resourceVersion": "\(resourceVersion)"])
-        return resourceVersion
+    }
+
+    private func transformed(_ object: KubeObject) -> KubeObject {
+        configuration.transform.map { $0(object) } ?? object
+    }
+
+    /// A streaming list: one watch whose first events are the current state,
+    /// ended by a bookmark annotated `k8s.io/initial-events-end`. The state is
+    /// collected aside and then replaces the cache as a list would, so a
+    /// streaming list that fails half way leaves the cache as it was. The same
+    /// watch then goes on as a normal one.
+    private func streamAndWatch() async throws -> State {
+        let timeout = Int.random(in: configuration.watchTimeoutSeconds)
+        let events: AsyncThrowingStream<WatchEvent, any Error>
+        do {
+            events = try await client.watch(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, allowBookmarks: true,
+                                                         sendInitialEvents: true, timeoutSeconds: timeout),
+                                            cutManagedFields: configuration.cutManagedFields)
+        } catch let error as KubeAPIError where error.code == 400 || error.code == 422 || error.code == 501 {
+            throw StreamingListUnsupported(reason: "\(error.code) \(error.message)")
+        }
+        var initial: [String: KubeObject] = [:]
+        var nextProgress = configuration.progressEvery
+        var iterator = events.makeAsyncIterator()
+        while let event = try await iterator.next() {
+            switch event {
+            case .added(let object), .modified(let object):
+                initial[objectKey(object.metadata)] = transformed(object)
+                if initial.count >= nextProgress {
+                    logger.info("streaming list", metadata: ["objects": "\(initial.count)"])
+                    nextProgress += configuration.progressEvery
+                }
+            case .deleted(let object):
+                initial[objectKey(object.metadata)] = nil
+            case .bookmark(let object):
+                guard object.metadata.annotations["k8s.io/initial-events-end"] == "true" else {
+                    throw StreamingListUnsupported(reason: "a bookmark came before the end of the initial events")
+                }
+                await replaceAll(with: Array(initial.values))
+                initial = [:]
+                markSynced()
+                logger.debug("streamed list", metadata: ["objects": "\(cache.count)", "resourceVersion": "\(object.metadata.resourceVersion)"])
+                return try await follow(&iterator, from: object.metadata.resourceVersion)
+            case .error(let status):
+                if status.code == 410 { return .streaming }
+                throw KubeAPIError(code: Int(status.code ?? 500), reason: status.reason ?? "Unknown", message: status.message ?? "watch error")
+            }
+        }
+        // The server ended the watch before the state was complete (its timeout,
+        // a cut connection): start again.
+        throw KubeAPIError(code: 500, reason: "InternalError", message: "the streaming list ended before its initial-events-end bookmark")
     }
 
     /// One watch; returns the state to go to when it ends normally.
@@ -177,10 +273,17 @@ public final class Reflector: Sendable {
         let events = try await client.watch(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
                                                          allowBookmarks: true, timeoutSeconds: timeout),
                                             cutManagedFields: configuration.cutManagedFields)
+        var iterator = events.makeAsyncIterator()
+        return try await follow(&iterator, from: resourceVersion)
+    }
+
+    /// Applies watch events to the cache and reports them until the watch ends.
+    private func follow(_ events: inout AsyncThrowingStream<WatchEvent, any Error>.AsyncIterator, from resourceVersion: String) async throws -> State {
         var last = resourceVersion
-        for try await event in events {
+        while let event = try await events.next() {
             switch event {
             case .added(let object), .modified(let object):
+                let object = transformed(object)
                 if let old = cache.upsert(object) {
                     await handler(.updated(old: old, new: object))
                 } else {
@@ -188,6 +291,7 @@ public final class Reflector: Sendable {
                 }
                 last = object.metadata.resourceVersion
             case .deleted(let object):
+                let object = transformed(object)
                 cache.remove(objectKey(object.metadata))
                 await handler(.deleted(object, finalStateUnknown: false))
                 last = object.metadata.resourceVersion

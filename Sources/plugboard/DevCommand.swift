@@ -47,6 +47,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .customLong("history"), help: "Events kept for resuming watches; older resourceVersions get 410 Gone.")
     var history: Int = 10_000
 
+    @Flag(name: .customLong("no-watch-list"), help: "Refuse streaming lists (sendInitialEvents), as a server without the WatchList feature does.")
+    var noWatchList = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -97,6 +100,7 @@ struct DevCommand: AsyncParsableCommand {
         }
         config.bookmarkInterval = .seconds(bookmarkInterval)
         config.store.historyLimit = history
+        config.store.watchList = !noWatchList
         let token = noAuth ? nil : DevKubeconfig.makeToken()
         if let token {
             config.authentication = Authentication(tokens: [token: "plugboard-dev-admin"],

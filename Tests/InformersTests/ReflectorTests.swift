@@ -48,10 +48,22 @@ import Testing
         Issue.record("timed out waiting for \(what)")
     }
 
-    @Test func cacheConvergesAndEveryChangeIsReportedThroughFaults() async throws {
+    /// How the reflector takes the initial state.
+    enum Mode: String, CaseIterable, Sendable {
+        /// Paginated LISTs.
+        case list
+        /// Streaming lists (a watch with sendInitialEvents).
+        case stream
+        /// Streaming asked for, refused by the server: falls back to LISTs.
+        case streamRefused
+    }
+
+    @Test(arguments: Mode.allCases)
+    func cacheConvergesAndEveryChangeIsReportedThroughFaults(mode: Mode) async throws {
         var serverConfiguration = DevServer.Configuration()
         serverConfiguration.tls = .none
         serverConfiguration.store.historyLimit = 50
+        serverConfiguration.store.watchList = mode != .streamRefused
         let server = try DevServer(configuration: serverConfiguration)
         let group = ServiceGroup(configuration: .init(services: [server], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
@@ -64,6 +76,7 @@ import Testing
 
         var configuration = ReflectorConfiguration()
         configuration.pageSize = 7
+        configuration.streamingList = mode != .list
         configuration.initialBackoff = .milliseconds(5)
         configuration.maxBackoff = .milliseconds(50)
         let recorder = Recorder()
@@ -131,5 +144,101 @@ import Testing
         try await transport.shutdown()
         await group.triggerGracefulShutdown()
         try await running.value
+    }
+
+    /// Starts a plain-HTTP dev server with `count` ConfigMaps in `default`.
+    func withServer(watchList: Bool = true, count: Int,
+                    _ body: (DevServer, Transport, ResourceClient) async throws -> Void) async throws {
+        var serverConfiguration = DevServer.Configuration()
+        serverConfiguration.tls = .none
+        serverConfiguration.store.watchList = watchList
+        let server = try DevServer(configuration: serverConfiguration)
+        let group = ServiceGroup(configuration: .init(services: [server], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        var transportConfiguration = TransportConfiguration(server: try await server.ready())
+        transportConfiguration.maxRetries = 0
+        let transport = try Transport(transportConfiguration)
+        let client = ResourceClient(transport: transport, resource: Self.configMaps, namespace: "default")
+        for i in 0..<count { _ = try await client.create(configMap("cm-\(i)", "v\(i)")) }
+        try await body(server, transport, client)
+        try await transport.shutdown()
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    /// A streaming list takes the whole state from one watch: with every LIST
+    /// failing, the reflector still syncs, and the transform shapes what is cached
+    /// and what handlers see.
+    @Test func streamingListNeedsNoListAndTransformsObjects() async throws {
+        try await withServer(count: 25) { server, _, client in
+            server.faults.add(.init(verb: "list", resource: "configmaps", code: 500, count: 1_000_000))
+            var configuration = ReflectorConfiguration()
+            configuration.progressEvery = 10
+            configuration.transform = { object in
+                guard var json = try? object.json else { return object }
+                json["data"] = nil
+                return (try? KubeObject(bytes: json.serialized())) ?? object
+            }
+            let seen = Mutex<[String]>([])
+            let reflector = Reflector(client: client, configuration: configuration) { event in
+                if case .added(let o) = event { seen.withLock { $0.append(o.text) } }
+            }
+            let reflecting = Task { await reflector.run() }
+            await reflector.waitForSync()
+            #expect(reflector.cache.count == 25)
+            #expect(try reflector.cache.list().allSatisfy { try $0.json["data"] == nil && $0.metadata.name.hasPrefix("cm-") })
+            #expect(seen.withLock { $0.count } == 25)
+            #expect(seen.withLock { $0 }.allSatisfy { !$0.contains("\"data\"") })
+            // Events after the initial state go through the same watch and the same transform.
+            _ = try await client.create(configMap("late", "x"))
+            try await eventually("the late object") { reflector.cache.get(namespace: "default", name: "late") != nil }
+            #expect(try reflector.cache.get(namespace: "default", name: "late")?.json["data"] == nil)
+            #expect(server.store.openWatchCount(group: "", resource: "configmaps") == 1)
+            reflecting.cancel()
+            await reflecting.value
+        }
+    }
+
+    /// A server that refuses streaming lists (422, as kube-apiserver without the
+    /// WatchList feature) is listed instead; the reflector does not keep asking.
+    @Test func refusedStreamingListFallsBackToList() async throws {
+        try await withServer(watchList: false, count: 12) { server, _, client in
+            var configuration = ReflectorConfiguration()
+            configuration.initialBackoff = .milliseconds(5)
+            let reflector = Reflector(client: client, configuration: configuration) { _ in }
+            let reflecting = Task { await reflector.run() }
+            await reflector.waitForSync()
+            #expect(reflector.cache.count == 12)
+            // A 410 later means a relist, again through LIST (streaming would be refused).
+            server.store.compactHistory()
+            server.store.cutAllWatches()
+            _ = try await client.create(configMap("after", "x"))
+            try await eventually("the object created after the relist") { reflector.cache.get(namespace: "default", name: "after") != nil }
+            #expect(reflector.cache.count == 13)
+            reflecting.cancel()
+            await reflecting.value
+        }
+    }
+
+    /// A reflector resumed on a cache filled elsewhere watches from that
+    /// resourceVersion without listing and counts as synced at once.
+    @Test func resumingWatchesFromTheGivenVersion() async throws {
+        try await withServer(count: 5) { server, _, client in
+            let list = try await client.listObjects()
+            let cache = ObjectCache()
+            _ = cache.replace(with: list.items)
+            _ = try await client.patch("cm-0", JSON.object(["data": ["v": "changed"]]).serialized(), type: .merge)
+            server.faults.add(.init(verb: "list", resource: "configmaps", code: 500, count: 1_000_000))
+            let updates = Mutex(0)
+            let reflector = Reflector(client: client, cache: cache) { event in
+                if case .updated = event { updates.withLock { $0 += 1 } }
+            }
+            let reflecting = Task { await reflector.run(resumingFrom: list.resourceVersion) }
+            try await eventually("the update made before the watch started") { updates.withLock { $0 } == 1 }
+            #expect(reflector.hasSynced)
+            #expect(try reflector.cache.get(namespace: "default", name: "cm-0")?.json["data"]?["v"] == "changed")
+            reflecting.cancel()
+            await reflecting.value
+        }
     }
 }

@@ -20,6 +20,10 @@ public final class ObjectStore: Sendable {
         /// Events a watcher may have unread before the server closes it (the client
         /// then resumes from its last resourceVersion, as with a real server).
         public var watcherBufferLimit: Int = 100_000
+        /// Streaming lists (`sendInitialEvents=true` on a watch), kube-apiserver's
+        /// WatchList feature. Off, the server refuses them with 422, as a server with
+        /// the feature gate disabled does, so clients' fallback to LIST can be tested.
+        public var watchList = true
 
         public init() {}
     }

@@ -89,6 +89,10 @@ extension ObjectStore {
             let rvText = options.resourceVersion ?? ""
             let sendInitial = options.sendInitialEvents ?? (rvText.isEmpty || rvText == "0")
             if options.sendInitialEvents == true {
+                guard configuration.watchList else {
+                    throw APIError(code: 422, reason: "Invalid", message: "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+                                   details: ["kind": "ListOptions", "group": "meta.k8s.io", "causes": [["reason": "FieldValueForbidden", "message": "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled", "field": "sendInitialEvents"]]])
+                }
                 guard options.resourceVersionMatch == "NotOlderThan" else {
                     throw APIError(code: 422, reason: "Invalid", message: "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
                                    details: ["kind": "ListOptions", "group": "meta.k8s.io", "causes": [["reason": "FieldValueForbidden", "message": "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", "field": "resourceVersionMatch"]]])
