@@ -82,9 +82,10 @@ let package = Package(
         .executableTarget(
             name: "plugboard-bench",
             dependencies: [
-                "DevAPIServer", "KubeCore", "KubeClient",
+                "DevAPIServer", "KubeCore", "KubeClient", "Informers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/PlugboardBench",
             exclude: ["WorkQueueBench.swift"],

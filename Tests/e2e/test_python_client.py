@@ -36,6 +36,29 @@ def test_list_with_pagination_returns_each_object_once(core):
     assert seen == [f"cm-{i:03d}" for i in range(23)]
 
 
+def test_pagination_across_namespaces_whose_names_are_prefixes(core):
+    # "a" sorts before "a-b" as a namespace, but "a-b/..." sorts before "a/..." as text:
+    # pages must follow one order, so every object comes exactly once.
+    for ns in ["a", "a-b", "b"]:
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+        make_configmaps(core, 4, namespace=ns)
+    seen, token = [], None
+    while True:
+        page = core.list_config_map_for_all_namespaces(limit=3, _continue=token)
+        seen += [f"{i.metadata.namespace}/{i.metadata.name}" for i in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+    ours = [key for key in seen if key.split("/")[0] in ("a", "a-b", "b")]
+    assert sorted(ours) == sorted(f"{ns}/cm-{i:03d}" for ns in ["a", "a-b", "b"] for i in range(4))
+    assert len(seen) == len(set(seen))
+    # A namespaced list pages through its own namespace only.
+    first = core.list_namespaced_config_map("a", limit=3)
+    rest = core.list_namespaced_config_map("a", limit=3, _continue=first.metadata._continue)
+    assert [i.metadata.name for i in first.items + rest.items] == [f"cm-{i:03d}" for i in range(4)]
+    assert first.metadata.remaining_item_count == 1 and rest.metadata._continue is None
+
+
 def test_pagination_is_a_consistent_snapshot(core):
     make_configmaps(core, 6)
     first = core.list_namespaced_config_map("default", limit=3)

@@ -193,6 +193,7 @@ extension ObjectStore {
             commit(object.object, info: info, type: .deleted, previous: object, state: &state)
         }
         state.tables[resource] = nil
+        state.sortedKeys[resource] = nil
         state.resources.unregister(resource)
         closeWatches(resource, state: &state)
     }

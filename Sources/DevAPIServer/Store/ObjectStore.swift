@@ -38,6 +38,10 @@ public final class ObjectStore: Sendable {
         var watchers: [GroupResource: [UInt64: Watcher]] = [:]
         var nextWatcherID: UInt64 = 1
         var dependents: [String: Set<ObjectRef>] = [:]
+        /// The keys of each resource's table in order, kept between lists so that
+        /// paging through a large list does not sort it again for every page.
+        /// Dropped when a key comes or goes.
+        var sortedKeys: [GroupResource: [ObjectKey]] = [:]
         var serviceIPs: UInt32 = 10
     }
 
@@ -88,14 +92,14 @@ public final class ObjectStore: Sendable {
     func list(_ info: ResourceInfo, namespace: String?, options: ListOptions) throws(APIError) -> ListResult {
         try state.withLock { (state) throws(APIError) -> ListResult in
             var snapshotRV = state.resourceVersion
-            var startAfter: String?
+            var startAfter: ObjectKey?
             if let token = options.continueToken {
                 let decoded = try ContinueToken(decoding: token)
                 if decoded.resourceVersion < state.compactedThrough {
                     throw APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
                 }
                 snapshotRV = decoded.resourceVersion
-                startAfter = decoded.start
+                startAfter = ObjectKey(tokenForm: decoded.start)
             } else if let rvText = options.resourceVersion, !rvText.isEmpty, rvText != "0" {
                 guard let rv = UInt64(rvText) else {
                     throw APIError.badRequest("invalid resource version: \(rvText)")
@@ -112,24 +116,35 @@ public final class ObjectStore: Sendable {
                 }
             }
             var objects: [ObjectKey: StoredObject] = state.tables[info.groupResource] ?? [:]
+            let sorted: [ObjectKey]
             if snapshotRV < state.resourceVersion {
                 objects = snapshot(objects, resource: info.groupResource, at: snapshotRV, state: state)
+                sorted = objects.keys.sorted()
+            } else if let cached = state.sortedKeys[info.groupResource] {
+                sorted = cached
+            } else {
+                sorted = objects.keys.sorted()
+                state.sortedKeys[info.groupResource] = sorted
             }
-            var keys = objects.keys.filter { namespace == nil || $0.namespace == namespace }
-            keys.sort()
+            // Keys sort by namespace first, so one namespace is one contiguous range.
+            var keys = sorted[...]
+            if let namespace {
+                let lower = keys.partitioningIndex { $0.namespace >= namespace }
+                let upper = keys[lower...].partitioningIndex { $0.namespace > namespace }
+                keys = keys[lower..<upper]
+            }
             if let startAfter {
-                let index = keys.partitioningIndex { $0.tokenForm > startAfter }
-                keys.removeFirst(index)
+                keys = keys[keys.partitioningIndex { $0 > startAfter }...]
             }
             var items: [StoredObject] = []
             var continueToken: String?
             var remaining: Int?
-            for (i, key) in keys.enumerated() {
+            for (i, key) in zip(keys.indices, keys) {
                 let object = objects[key]!
                 guard matches(object, labels: options.labelSelector, fields: options.fieldSelector) else { continue }
                 if options.limit > 0 && items.count == options.limit {
                     continueToken = ContinueToken(resourceVersion: snapshotRV, start: items.last!.key.tokenForm).encoded()
-                    if options.labelSelector.isEmpty && options.fieldSelector.isEmpty { remaining = keys.count - i }
+                    if options.labelSelector.isEmpty && options.fieldSelector.isEmpty { remaining = keys.endIndex - i }
                     break
                 }
                 items.append(object)
@@ -177,6 +192,7 @@ public final class ObjectStore: Sendable {
                 if state.dependents[owner]?.isEmpty == true { state.dependents[owner] = nil }
             }
         }
+        if type == .deleted || previous == nil { state.sortedKeys[resource] = nil }
         if type == .deleted {
             state.tables[resource]?[stored.key] = nil
         } else {
@@ -206,15 +222,21 @@ struct ObjectRef: Hashable, Sendable {
     var key: ObjectKey
 }
 
-extension Array {
-    /// The index of the first element for which `predicate` holds, in an array
-    /// partitioned so that it holds for a suffix.
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if predicate(self[mid]) { high = mid } else { low = mid + 1 }
+extension RandomAccessCollection {
+    /// The index of the first element for which `predicate` holds, in a
+    /// collection partitioned so that it holds for a suffix.
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Index {
+        var low = startIndex
+        var length = count
+        while length > 0 {
+            let half = length / 2
+            let mid = index(low, offsetBy: half)
+            if predicate(self[mid]) {
+                length = half
+            } else {
+                low = index(after: mid)
+                length -= half + 1
+            }
         }
         return low
     }

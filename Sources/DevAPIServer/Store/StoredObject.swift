@@ -12,6 +12,17 @@ struct ObjectKey: Hashable, Comparable, Sendable {
 
     /// The form used in continue tokens.
     var tokenForm: String { namespace + "/" + name }
+
+    init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// The key of a continue token; names and namespaces cannot hold "/".
+    init(tokenForm: String) {
+        let parts = tokenForm.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        self.init(namespace: parts.count == 2 ? String(parts[0]) : "", name: String(parts.last ?? ""))
+    }
 }
 
 /// One stored object: the full JSON tree, its serialized bytes (what list and

@@ -1,0 +1,269 @@
+import ArgumentParser
+import DevAPIServer
+import Foundation
+import Informers
+import KubeClient
+import KubeCore
+import Logging
+
+/// Informer initial sync and watch intake against a dev API server in another
+/// process, so that the informer's process holds nothing but the informer and
+/// its resident memory can be read from /proc.
+///
+/// `informer-sync`: N ConfigMaps of about 1 KB; for each run a fresh process
+/// syncs an informer (paginated LIST, or streaming list) and reports the time to
+/// synced, resident memory after sync, peak resident memory, and the resident
+/// bytes per cached object. Beside it, the time the server alone takes to send
+/// the same state as one LIST, read and thrown away.
+///
+/// `informer-watch`: the server holds N objects and then U updates in its
+/// history; a fresh process fills its cache as of before the updates, resumes a
+/// reflector there, and times how fast the U MODIFIED events, replayed back to
+/// back by the server, go through decoding, the cache and a handler.
+struct InformerSyncBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "informer-sync",
+        abstract: "Informer initial sync of N ConfigMaps from a dev API server process: time, resident memory, bytes per object.")
+
+    @Option(help: "ConfigMaps in the server.") var objects = 20_000
+    @Option(help: "Approximate size of each stored ConfigMap in bytes.") var size = 1024
+    @Option(help: "Timed runs per mode, each in a fresh process.") var runs = 3
+    @Option(help: "list, stream or both.") var mode = "both"
+
+    func run() async throws {
+        let modes = mode == "both" ? ["list", "stream"] : [mode]
+        guard modes.allSatisfy({ ["list", "stream"].contains($0) }) else { throw ValidationError("--mode must be list, stream or both") }
+        let server = try BenchChild.start(["devserver-serve", "--objects", "\(objects)", "--size", "\(size)"])
+        defer { server.stop() }
+        let url = server.fields["url"] ?? ""
+
+        // The server alone: one unpaginated LIST, read to the last byte and dropped.
+        var serverList = Samples()
+        var wireBytes = 0
+        let transport = try Transport(TransportConfiguration(server: url))
+        let client = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: nil)
+        for run in 0...runs {
+            let start = ContinuousClock.now
+            let body = try await client.list()
+            if run > 0 { serverList.seconds.append(elapsed(start)) }
+            wireBytes = body.count
+        }
+        try await transport.shutdown()
+        print("informer-sync objects=\(objects) list bytes=\(wireBytes) (\(wireBytes / objects) per object, managedFields included) runs=\(runs)")
+        print(String(format: "  server alone, one LIST to the last byte: min %.2f s, median %.2f s", serverList.min, serverList.median))
+
+        for mode in modes {
+            var times = Samples()
+            var after: [Double] = []
+            var peaks: [Double] = []
+            var perObject: [Double] = []
+            var cachedJSON = 0.0
+            for _ in 0..<runs {
+                let child = try BenchChild.start(["informer-sync-once", "--url", url, "--mode", mode, "--expect", "\(objects)"])
+                child.stop()
+                guard let seconds = Double(child.fields["seconds"] ?? ""), let rss = Double(child.fields["rssAfter"] ?? ""),
+                      let peak = Double(child.fields["rssPeak"] ?? ""), let base = Double(child.fields["rssBefore"] ?? ""),
+                      let json = Double(child.fields["cachedJSONBytes"] ?? "")
+                else { throw ValidationError("informer child reported \(child.fields)") }
+                times.seconds.append(seconds)
+                after.append(rss)
+                peaks.append(peak)
+                perObject.append((rss - base) / Double(objects))
+                cachedJSON = json / Double(objects)
+            }
+            let mb = 1_048_576.0
+            print("  \(mode == "list" ? "paginated LIST (500 per page)" : "streaming list (sendInitialEvents)"):")
+            print(String(format: "    time to synced: min %.2f s, median %.2f s (%.1fx the server's own LIST at median)",
+                         times.min, times.median, times.median / serverList.median))
+            print(String(format: "    resident after sync: median %.0f MB; peak resident: median %.0f MB",
+                         median(after) / mb, median(peaks) / mb))
+            print(String(format: "    resident bytes per cached object: median %.0f (the cached JSON itself: %.0f bytes per object)",
+                         median(perObject), cachedJSON))
+        }
+    }
+}
+
+struct InformerWatchBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "informer-watch",
+        abstract: "Replayed watch events through a reflector (decode, cache, handler), from a dev API server process.")
+
+    @Option(help: "ConfigMaps in the server.") var objects = 10_000
+    @Option(help: "MODIFIED events replayed.") var events = 10_000
+    @Option(help: "Approximate size of each stored ConfigMap in bytes.") var size = 1024
+    @Option(help: "Timed runs, each in a fresh process.") var runs = 5
+
+    func run() async throws {
+        let server = try BenchChild.start(["devserver-serve", "--objects", "\(objects)", "--size", "\(size)", "--updates", "\(events)"])
+        defer { server.stop() }
+        var samples = Samples()
+        for _ in 0..<runs {
+            let child = try BenchChild.start(["informer-watch-once", "--url", server.fields["url"] ?? "",
+                                              "--from", server.fields["seeded"] ?? "", "--events", "\(events)"])
+            child.stop()
+            guard let seconds = Double(child.fields["seconds"] ?? "") else { throw ValidationError("watch child reported \(child.fields)") }
+            samples.seconds.append(seconds)
+        }
+        print("informer-watch objects=\(objects) events=\(events) runs=\(runs)")
+        print(String(format: "  all events through the handler: min %.3f s, median %.3f s", samples.min, samples.median))
+        print(String(format: "  at median: %.0f events/s (best %.0f events/s)", Double(events) / samples.median, Double(events) / samples.min))
+    }
+}
+
+// MARK: - Child processes
+
+/// A dev API server on plain HTTP with seeded ConfigMaps, for the informer
+/// benchmarks; prints `url=… seeded=RV final=RV` and serves until stdin closes.
+struct DevServerServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "devserver-serve", abstract: "(used by informer-sync and informer-watch)",
+                                                    shouldDisplay: false)
+
+    @Option var objects = 20_000
+    @Option var size = 1024
+    @Option var updates = 0
+
+    func run() async throws {
+        try await withPlainDevServer(historyLimit: objects + updates + 10) { server, url in
+            let info = server.store.resource(group: "", version: "v1", resource: "configmaps")!
+            for i in 0..<objects { _ = try server.store.createForBenchmark(info, body: configMap(i, size: size)) }
+            let seeded = server.store.currentResourceVersion
+            for i in 0..<updates {
+                _ = try server.store.updateForBenchmark(info, name: "cm-\(i % objects)", data: ["index": .string("u\(i)")])
+            }
+            FileHandle.standardOutput.write(Data("url=\(url) seeded=\(seeded) final=\(server.store.currentResourceVersion)\n".utf8))
+            // Serve until the parent closes stdin.
+            await Task.detached { while readLine() != nil {} }.value
+        }
+    }
+}
+
+struct InformerSyncOnce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "informer-sync-once", abstract: "(used by informer-sync)", shouldDisplay: false)
+
+    @Option var url: String
+    @Option var mode = "list"
+    @Option var expect = 0
+
+    func run() async throws {
+        let before = residentBytes().current
+        let transport = try Transport(TransportConfiguration(server: url))
+        let client = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: nil)
+        var configuration = ReflectorConfiguration()
+        configuration.streamingList = mode == "stream"
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let reflector = Reflector(client: client, configuration: configuration, logger: logger) { _ in }
+        let start = ContinuousClock.now
+        let running = Task { await reflector.run() }
+        await reflector.waitForSync()
+        let seconds = elapsed(start)
+        let memory = residentBytes()
+        let objects = reflector.cache.list()
+        guard objects.count == expect else { throw ValidationError("synced \(objects.count) objects, expected \(expect)") }
+        let json = objects.reduce(0) { $0 + $1.bytes.count }
+        running.cancel()
+        await running.value
+        try await transport.shutdown()
+        print("seconds=\(seconds) rssBefore=\(before) rssAfter=\(memory.current) rssPeak=\(memory.peak) cachedJSONBytes=\(json)")
+    }
+}
+
+struct InformerWatchOnce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "informer-watch-once", abstract: "(used by informer-watch)", shouldDisplay: false)
+
+    @Option var url: String
+    @Option var from: String
+    @Option var events = 10_000
+
+    func run() async throws {
+        let transport = try Transport(TransportConfiguration(server: url))
+        let client = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: nil)
+        // The cache as it was before the updates.
+        let snapshot = try await client.listObjects(ListOptions(resourceVersion: from, resourceVersionMatch: "Exact"), cutManagedFields: true)
+        let cache = ObjectCache()
+        _ = cache.replace(with: snapshot.items)
+        let counter = EventCounter(target: events)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let reflector = Reflector(client: client, cache: cache, logger: logger) { event in
+            if case .updated = event { await counter.add() }
+        }
+        let start = ContinuousClock.now
+        let running = Task { await reflector.run(resumingFrom: from) }
+        await counter.wait()
+        let seconds = elapsed(start)
+        running.cancel()
+        await running.value
+        try await transport.shutdown()
+        print("seconds=\(seconds)")
+    }
+}
+
+/// Counts handler calls and wakes one waiter at the target.
+actor EventCounter {
+    let target: Int
+    var count = 0
+    var waiter: CheckedContinuation<Void, Never>?
+    init(target: Int) { self.target = target }
+    func add() {
+        count += 1
+        if count == target { waiter?.resume(); waiter = nil }
+    }
+    func wait() async {
+        if count >= target { return }
+        await withCheckedContinuation { waiter = $0 }
+    }
+}
+
+/// A child process of this benchmark binary: started, its first output line
+/// read as `key=value` fields, stopped by closing its stdin.
+final class BenchChild {
+    let process = Process()
+    let stdin = Pipe()
+    let fields: [String: String]
+
+    private init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        var line: [UInt8] = []
+        let handle = stdout.fileHandleForReading
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == 0x0a { break }
+            line.append(byte.first!)
+        }
+        var fields: [String: String] = [:]
+        for pair in String(decoding: line, as: UTF8.self).split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        self.fields = fields
+    }
+
+    static func start(_ arguments: [String]) throws -> BenchChild { try BenchChild(arguments) }
+
+    func stop() {
+        try? stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
+
+/// Resident set size now and its peak, from /proc/self/status.
+func residentBytes() -> (current: Int, peak: Int) {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> Int {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+    return (field("VmRSS"), field("VmHWM"))
+}
+
+func median(_ values: [Double]) -> Double {
+    var samples = Samples()
+    samples.seconds = values
+    return samples.median
+}
