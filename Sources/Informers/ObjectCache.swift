@@ -68,13 +68,11 @@ public final class ObjectCache: Sendable {
     @discardableResult
     public func upsert(_ object: KubeObject) -> KubeObject? {
         let key = objectKey(object.metadata)
-        let values = indexers.mapValues { $0(object) }
+        let values = indexValues(object)
         return state.withLock { state in
             let old = state.objects.updateValue(object, forKey: key)
             if let old { unindex(old, key: key, state: &state) }
-            for (name, list) in values {
-                for value in list { state.indexes[name, default: [:]][value, default: []].insert(key) }
-            }
+            Self.index(values, key: key, state: &state)
             return old
         }
     }
@@ -91,13 +89,34 @@ public final class ObjectCache: Sendable {
 
     /// Replaces the whole content (after a relist) and returns what was removed,
     /// so the informer can report deletions it missed while the watch was down.
+    /// The new content is built aside and swapped in at once: readers see the
+    /// old state or the new one, never a mix.
     public func replace(with objects: [KubeObject]) -> [KubeObject] {
-        let fresh = Set(objects.map { objectKey($0.metadata) })
-        let gone = state.withLock { state in state.objects.filter { !fresh.contains($0.key) }.map(\.key) }
-        var removed: [KubeObject] = []
-        for key in gone { if let old = remove(key) { removed.append(old) } }
-        for object in objects { upsert(object) }
-        return removed
+        var fresh = State()
+        fresh.objects.reserveCapacity(objects.count)
+        for object in objects {
+            let key = objectKey(object.metadata)
+            if let duplicate = fresh.objects.updateValue(object, forKey: key) { unindex(duplicate, key: key, state: &fresh) }
+            Self.index(indexValues(object), key: key, state: &fresh)
+        }
+        let previous = state.withLock { state in
+            swap(&state, &fresh)
+            return fresh
+        }
+        // `fresh` now holds the previous state, released here outside the lock.
+        let current = state.withLock { $0.objects }
+        return previous.objects.compactMap { current[$0.key] == nil ? $0.value : nil }
+    }
+
+    /// The values each index files `object` under.
+    private func indexValues(_ object: KubeObject) -> [(name: String, values: [String])] {
+        indexers.map { ($0.key, $0.value(object)) }
+    }
+
+    private static func index(_ values: [(name: String, values: [String])], key: String, state: inout State) {
+        for (name, list) in values {
+            for value in list { state.indexes[name, default: [:]][value, default: []].insert(key) }
+        }
     }
 
     private func unindex(_ object: KubeObject, key: String, state: inout State) {

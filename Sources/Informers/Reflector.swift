@@ -227,9 +227,9 @@ public final class Reflector: Sendable {
     /// watch then goes on as a normal one.
     private func streamAndWatch() async throws -> State {
         let timeout = Int.random(in: configuration.watchTimeoutSeconds)
-        let events: AsyncThrowingStream<WatchEvent, any Error>
+        let batches: AsyncThrowingStream<[WatchEvent], any Error>
         do {
-            events = try await client.watch(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, allowBookmarks: true,
+            batches = try await client.watchBatches(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, allowBookmarks: true,
                                                          sendInitialEvents: true, timeoutSeconds: timeout),
                                             cutManagedFields: configuration.cutManagedFields)
         } catch let error as KubeAPIError where error.code == 400 || error.code == 422 || error.code == 501 {
@@ -237,8 +237,9 @@ public final class Reflector: Sendable {
         }
         var initial: [String: KubeObject] = [:]
         var nextProgress = configuration.progressEvery
-        var iterator = events.makeAsyncIterator()
-        while let event = try await iterator.next() {
+        var iterator = batches.makeAsyncIterator()
+        while let batch = try await iterator.next() {
+          for (position, event) in batch.enumerated() {
             switch event {
             case .added(let object), .modified(let object):
                 initial[objectKey(object.metadata)] = transformed(object)
@@ -256,11 +257,12 @@ public final class Reflector: Sendable {
                 initial = [:]
                 markSynced()
                 logger.debug("streamed list", metadata: ["objects": "\(cache.count)", "resourceVersion": "\(object.metadata.resourceVersion)"])
-                return try await follow(&iterator, from: object.metadata.resourceVersion)
+                return try await follow(&iterator, pending: batch[(position + 1)...], from: object.metadata.resourceVersion)
             case .error(let status):
                 if status.code == 410 { return .streaming }
                 throw KubeAPIError(code: Int(status.code ?? 500), reason: status.reason ?? "Unknown", message: status.message ?? "watch error")
             }
+          }
         }
         // The server ended the watch before the state was complete (its timeout,
         // a cut connection): start again.
@@ -270,17 +272,21 @@ public final class Reflector: Sendable {
     /// One watch; returns the state to go to when it ends normally.
     private func watch(from resourceVersion: String) async throws -> State {
         let timeout = Int.random(in: configuration.watchTimeoutSeconds)
-        let events = try await client.watch(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
-                                                         allowBookmarks: true, timeoutSeconds: timeout),
-                                            cutManagedFields: configuration.cutManagedFields)
-        var iterator = events.makeAsyncIterator()
-        return try await follow(&iterator, from: resourceVersion)
+        let batches = try await client.watchBatches(WatchOptions(labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
+                                                                 allowBookmarks: true, timeoutSeconds: timeout),
+                                                    cutManagedFields: configuration.cutManagedFields)
+        var iterator = batches.makeAsyncIterator()
+        return try await follow(&iterator, pending: [], from: resourceVersion)
     }
 
-    /// Applies watch events to the cache and reports them until the watch ends.
-    private func follow(_ events: inout AsyncThrowingStream<WatchEvent, any Error>.AsyncIterator, from resourceVersion: String) async throws -> State {
+    /// Applies watch events to the cache and reports them until the watch ends:
+    /// first `pending` (the rest of a batch already taken), then what arrives.
+    private func follow(_ batches: inout AsyncThrowingStream<[WatchEvent], any Error>.AsyncIterator, pending: ArraySlice<WatchEvent>,
+                        from resourceVersion: String) async throws -> State {
         var last = resourceVersion
-        while let event = try await events.next() {
+        var batch = pending
+        while true {
+          for event in batch {
             switch event {
             case .added(let object), .modified(let object):
                 let object = transformed(object)
@@ -304,7 +310,9 @@ public final class Reflector: Sendable {
                 }
                 throw KubeAPIError(code: Int(status.code ?? 500), reason: status.reason ?? "Unknown", message: status.message ?? "watch error")
             }
+          }
+          guard let next = try await batches.next() else { return .watching(from: last) }
+          batch = next[...]
         }
-        return .watching(from: last)
     }
 }

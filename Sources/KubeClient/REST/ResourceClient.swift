@@ -80,15 +80,36 @@ public struct ResourceClient: Sendable {
     /// stream ends when the server ends the watch; a line that is not an event,
     /// or a stream cut inside one, ends it with an error.
     public func watch(_ options: WatchOptions, cutManagedFields: Bool = false) async throws -> AsyncThrowingStream<WatchEvent, any Error> {
+        let batches = try await watchBatches(options, cutManagedFields: cutManagedFields)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await batch in batches {
+                        for event in batch { continuation.yield(event) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// As `watch`, but the events come in the batches they arrived in (all the
+    /// complete lines of one read), so a consumer of many events pays for one
+    /// hand-over per read rather than per event. Batches are never empty.
+    public func watchBatches(_ options: WatchOptions, cutManagedFields: Bool = false) async throws -> AsyncThrowingStream<[WatchEvent], any Error> {
         let (_, chunks) = try await transport.stream(APIRequest(method: .GET, path: path(), query: options.query))
         return AsyncThrowingStream { continuation in
             let task = Task {
                 var decoder = WatchLineDecoder(cutManagedFields: cutManagedFields)
                 do {
                     for try await chunk in chunks {
-                        for event in try decoder.feed(chunk) { continuation.yield(event) }
+                        let events = try decoder.feed(chunk)
+                        if !events.isEmpty { continuation.yield(events) }
                     }
-                    if let last = try decoder.finish() { continuation.yield(last) }
+                    if let last = try decoder.finish() { continuation.yield([last]) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
