@@ -49,6 +49,12 @@ let package = Package(
             dependencies: ["KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The host's configuration file: model, strict YAML reading, validation.
+        .target(
+            name: "PluginConfig",
+            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         // The in-memory Kubernetes API server used by tests and `plugboard dev`.
         .target(
             name: "DevAPIServer",
@@ -71,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "plugboard",
             dependencies: [
-                "DevAPIServer",
+                "DevAPIServer", "PluginConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,6 +116,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict),
+        .testTarget(name: "PluginConfigTests", dependencies: ["PluginConfig", "KubeCore"], swiftSettings: strict),
         .testTarget(
             name: "DevAPIServerTests",
             dependencies: [
