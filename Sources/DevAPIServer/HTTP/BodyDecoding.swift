@@ -39,7 +39,7 @@ enum BodyDecoding {
         return try json(from: nodes[0], path: "")
     }
 
-    private static func json(from node: Node, path: String) throws(APIError) -> JSON {
+    static func json(from node: Node, path: String) throws(APIError) -> JSON {
         switch node {
         case .scalar(let scalar):
             switch Tag.Name(rawValue: node.tag.rawValue) {

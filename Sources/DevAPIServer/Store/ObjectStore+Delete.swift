@@ -108,6 +108,16 @@ extension ObjectStore {
         }
     }
 
+    /// The garbage collector's other half: an object written with owner
+    /// references that all name objects that no longer exist (a controller
+    /// racing its owner's deletion) is deleted, as kube's collector does shortly
+    /// after. The writer still gets its answer; watchers see the add, then the delete.
+    func collectIfOwnersAreGone(_ object: StoredObject, info: ResourceInfo, state: inout State) {
+        let owners = object.ownerReferences.compactMap { $0["uid"]?.stringValue }
+        guard !owners.isEmpty, !object.isBeingDeleted, owners.allSatisfy({ findByUID($0, state: state) == nil }) else { return }
+        delete(object, info: info, propagation: .background, state: &state)
+    }
+
     private func orphanDependents(of uid: String, state: inout State) {
         for ref in (state.dependents[uid] ?? []).sorted(by: { $0.key < $1.key }) {
             guard let info = state.resources.lookup(ref.resource), let dependent = state.tables[ref.resource]?[ref.key] else { continue }

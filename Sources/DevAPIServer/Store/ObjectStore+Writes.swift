@@ -57,7 +57,9 @@ extension ObjectStore {
         }
         if options.dryRun { return WriteResult(object: StoredObject(object, resourceVersion: state.resourceVersion), created: true) }
         if let crdInfo { state.resources.register(crdInfo) }
-        return WriteResult(object: commit(object, info: info, type: .added, previous: nil, state: &state), created: true)
+        let created = commit(object, info: info, type: .added, previous: nil, state: &state)
+        collectIfOwnersAreGone(created, info: info, state: &state)
+        return WriteResult(object: created, created: true)
     }
 
     private func generatedName(_ prefix: String, info: ResourceInfo, namespace: String, state: State) -> String {
@@ -208,7 +210,9 @@ extension ObjectStore {
             afterRemoval(removed, info: info, state: &state)
             return WriteResult(object: removed, created: false)
         }
-        return WriteResult(object: commit(object, info: info, type: .modified, previous: current, state: &state), created: false)
+        let updated = commit(object, info: info, type: .modified, previous: current, state: &state)
+        collectIfOwnersAreGone(updated, info: info, state: &state)
+        return WriteResult(object: updated, created: false)
     }
 
     /// Equal but for the times recorded in managedFields.
