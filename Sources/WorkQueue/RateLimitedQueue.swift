@@ -4,6 +4,7 @@ import Metrics
 public final class RateLimitedQueue<Key: Hashable & Sendable>: RateLimitingQueueProtocol {
     /// The delaying queue that rate-limited items go through.
     public let base: DelayingQueue<Key>
+    /// Decides each rate-limited item's delay.
     public let limiter: any RateLimiter<Key>
 
     public init(base: DelayingQueue<Key>, limiter: any RateLimiter<Key>) {
@@ -18,17 +19,21 @@ public final class RateLimitedQueue<Key: Hashable & Sendable>: RateLimitingQueue
         self.init(base: DelayingQueue(name: name, metricsFactory: metricsFactory, clock: clock), limiter: limiter)
     }
 
+    /// Adds `item` after the delay the limiter gives it now (which counts one more requeue of it).
+    @inlinable
     public func addRateLimited(_ item: Key) {
         base.add(item, after: limiter.when(item))
     }
 
-    public func forget(_ item: Key) { limiter.forget(item) }
+    /// Tells the limiter to stop tracking `item`: its next `addRateLimited` starts afresh.
+    @inlinable public func forget(_ item: Key) { limiter.forget(item) }
 
-    public func numRequeues(_ item: Key) -> Int { limiter.numRequeues(item) }
+    /// How many times `item` was rate-limited since it was last forgotten.
+    @inlinable public func numRequeues(_ item: Key) -> Int { limiter.numRequeues(item) }
 
     // MARK: DelayingQueueProtocol, forwarded to `base`
 
-    public func add(_ item: Key, after delay: Duration) { base.add(item, after: delay) }
+    @inlinable public func add(_ item: Key, after delay: Duration) { base.add(item, after: delay) }
     @inlinable public func add(_ item: Key) { base.add(item) }
     @inlinable public func get() async -> Key? { await base.get() }
     @inlinable public func done(_ item: Key) { base.done(item) }

@@ -21,6 +21,13 @@ public struct WorkQueueInstant: Comparable, Hashable, Sendable, CustomStringConv
     public static func - (lhs: WorkQueueInstant, rhs: WorkQueueInstant) -> Duration { lhs.offset - rhs.offset }
 
     public var description: String { "t+\(offset)" }
+
+    /// `offset` in whole nanoseconds (metric timings are kept in this form).
+    @inlinable
+    var nanoseconds: Int64 {
+        let c = offset.components
+        return c.seconds &* 1_000_000_000 &+ c.attoseconds / 1_000_000_000
+    }
 }
 
 /// The time source of the queues and limiters: tests inject `ManualWorkQueueClock`,

@@ -5,8 +5,8 @@ import Metrics
 ///
 /// - `workqueue_depth` (meter): items marked dirty and not yet handed out by `get()`.
 /// - `workqueue_adds_total` (counter): adds that were not deduplicated away.
-/// - `workqueue_queue_duration_seconds` (recorder, seconds): time from add to `get()`.
-/// - `workqueue_work_duration_seconds` (recorder, seconds): time from `get()` to `done`.
+/// - `workqueue_queue_duration_seconds` (timer): time from add to `get()`.
+/// - `workqueue_work_duration_seconds` (timer): time from `get()` to `done`.
 /// - `workqueue_unfinished_work_seconds` (gauge, seconds): summed age of all in-flight
 ///   processing, set by `updateUnfinishedWork()`.
 /// - `workqueue_longest_running_processor_seconds` (gauge, seconds): age of the oldest
@@ -35,13 +35,18 @@ public struct WorkQueueMetricsConfiguration: Sendable {
     }
 }
 
-/// The metric handles of one queue; created once, so the hot path only calls handlers.
+/// The metric handles of one queue, created once with the queue: the hot path only calls the
+/// handlers it holds, and never creates or looks up a metric.
+///
+/// The depth is a `Meter` (a Prometheus gauge) moved by increments and decrements rather than
+/// set to a count: updates made outside the queue's lock may then arrive in any order and still
+/// add up to the true depth.
 @usableFromInline
 final class WorkQueueMetrics: Sendable {
     @usableFromInline let depth: Meter
     @usableFromInline let adds: Counter
-    @usableFromInline let queueDuration: Recorder
-    @usableFromInline let workDuration: Recorder
+    @usableFromInline let queueDuration: Timer
+    @usableFromInline let workDuration: Timer
     let unfinishedWork: Gauge
     let longestRunningProcessor: Gauge
 
@@ -50,8 +55,10 @@ final class WorkQueueMetrics: Sendable {
         let dimensions = [(WorkQueueMetricNames.nameDimension, configuration.name)]
         depth = Meter(label: WorkQueueMetricNames.depth, dimensions: dimensions, factory: factory)
         adds = Counter(label: WorkQueueMetricNames.adds, dimensions: dimensions, factory: factory)
-        queueDuration = Recorder(label: WorkQueueMetricNames.queueDuration, dimensions: dimensions, aggregate: true, factory: factory)
-        workDuration = Recorder(label: WorkQueueMetricNames.workDuration, dimensions: dimensions, aggregate: true, factory: factory)
+        queueDuration = Timer(label: WorkQueueMetricNames.queueDuration, dimensions: dimensions,
+                              preferredDisplayUnit: .seconds, factory: factory)
+        workDuration = Timer(label: WorkQueueMetricNames.workDuration, dimensions: dimensions,
+                             preferredDisplayUnit: .seconds, factory: factory)
         unfinishedWork = Gauge(label: WorkQueueMetricNames.unfinishedWork, dimensions: dimensions, factory: factory)
         longestRunningProcessor = Gauge(label: WorkQueueMetricNames.longestRunningProcessor, dimensions: dimensions, factory: factory)
     }

@@ -46,6 +46,23 @@ struct DelayingQueueTests {
         #expect(q.len == 0)
     }
 
+    @Test func anEarlierItemWakesTheTimerEarly() async {
+        let clock = ManualWorkQueueClock()
+        let q = DelayingQueue<String>(clock: clock)
+        q.add("late", after: ms(300))
+        await waitUntil { clock.nextDeadline == at(ms(300)) }
+        q.add("early", after: ms(100))
+        // The sleeper for 300 ms is replaced by one for 100 ms.
+        await waitUntil { clock.nextDeadline == at(ms(100)) && clock.sleeperCount == 1 }
+        clock.advance(by: ms(100))
+        #expect(await withDeadline { await q.get() } == "early")
+        await waitUntil { clock.nextDeadline == at(ms(300)) }
+        #expect(q.len == 0)
+        clock.advance(by: ms(200))
+        #expect(await withDeadline { await q.get() } == "late")
+        #expect(q.waitingCount == 0)
+    }
+
     @Test func itemsAreAddedInReadyTimeOrder() async {
         let clock = ManualWorkQueueClock()
         let q = DelayingQueue<String>(clock: clock)

@@ -31,7 +31,7 @@ struct MetricsTests {
         clock.advance(by: .seconds(1))
         #expect(await q.get() == "a")
         #expect(factory.meter(N.depth, queue: "q") == 1)
-        #expect(factory.recorded(N.queueDuration, queue: "q") == [1.0])
+        #expect(factory.timed(N.queueDuration, queue: "q") == [1.0])
 
         clock.advance(by: .milliseconds(500))
         q.add("a")  // dirty while processing: an add, counted in depth
@@ -40,13 +40,13 @@ struct MetricsTests {
 
         clock.advance(by: .seconds(2))
         q.done("a")  // worked 2.5 s; requeued
-        #expect(factory.recorded(N.workDuration, queue: "q") == [2.5])
+        #expect(factory.timed(N.workDuration, queue: "q") == [2.5])
         #expect(factory.meter(N.depth, queue: "q") == 2)
         #expect(await q.get() == "b")
         #expect(await q.get() == "a")
         #expect(factory.meter(N.depth, queue: "q") == 0)
         // b waited 3.5 s, the second a 2 s (from its add while processing).
-        #expect(factory.recorded(N.queueDuration, queue: "q") == [1.0, 3.5, 2.0])
+        #expect(factory.timed(N.queueDuration, queue: "q") == [1.0, 3.5, 2.0])
     }
 
     @Test func anItemHandedToAWaitingGetterIsCounted() async {
@@ -59,10 +59,10 @@ struct MetricsTests {
         #expect(await withDeadline { await getter.value } == "a")
         #expect(factory.counter(N.adds, queue: "h") == 1)
         #expect(factory.meter(N.depth, queue: "h") == 0)
-        #expect(factory.recorded(N.queueDuration, queue: "h") == [0.0])
+        #expect(factory.timed(N.queueDuration, queue: "h") == [0.0])
         clock.advance(by: .seconds(3))
         q.done("a")
-        #expect(factory.recorded(N.workDuration, queue: "h") == [3.0])
+        #expect(factory.timed(N.workDuration, queue: "h") == [3.0])
     }
 
     @Test func unfinishedWorkAndLongestRunningProcessor() async {

@@ -70,7 +70,7 @@ struct StressTests {
             let adds = factory.counter(WorkQueueMetricNames.adds, queue: "stress") ?? -1
             #expect(adds == Int64(l.processed), "every counted add was processed exactly once")
             #expect(factory.meter(WorkQueueMetricNames.depth, queue: "stress") == 0)
-            #expect(factory.recorded(WorkQueueMetricNames.workDuration, queue: "stress")?.count == l.processed)
+            #expect(factory.timed(WorkQueueMetricNames.workDuration, queue: "stress")?.count == l.processed)
         }
     }
 

@@ -3,25 +3,37 @@ import Synchronization
 import Testing
 import WorkQueue
 
-/// Runs `body`, giving up after `seconds` of real time: the test then fails and nil is returned
-/// (the body's task is cancelled, so a suspended `get()` returns nil).
+/// Runs `body`, giving up after `seconds` of real time: the test then fails and nil is returned.
+///
+/// The body runs in its own task, which is cancelled at the deadline but not waited for: a body
+/// stuck on something that ignores cancellation (such as another task's value) fails the test
+/// instead of hanging it.
 func withDeadline<T: Sendable>(
     _ seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation,
     _ body: @escaping @Sendable () async -> T
 ) async -> T? {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask { await body() }
-        group.addTask {
+    let pending = Box<CheckedContinuation<T?, Never>?>(nil)
+    let tasks = Box<(work: Task<Void, Never>?, timer: Task<Void, Never>?)>((nil, nil))
+    return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+        pending.set(continuation)
+        let work = Task {
+            let value = await body()
+            // Whichever of the body and the timer takes the continuation first resumes it.
+            if let continuation = pending.update({ $0.take() }) {
+                tasks.get.timer?.cancel()
+                continuation.resume(returning: value)
+            }
+        }
+        let timer = Task {
             try? await Task.sleep(for: .seconds(seconds))
-            return nil
+            if Task.isCancelled { return }
+            if let continuation = pending.update({ $0.take() }) {
+                Issue.record("deadline of \(seconds) s passed", sourceLocation: sourceLocation)
+                tasks.get.work?.cancel()
+                continuation.resume(returning: nil)
+            }
         }
-        defer { group.cancelAll() }
-        while let result = await group.next() {
-            if let result { return result }
-            if !Task.isCancelled { break }
-        }
-        Issue.record("deadline of \(seconds) s passed", sourceLocation: sourceLocation)
-        return nil
+        tasks.set((work, timer))
     }
 }
 
@@ -145,6 +157,11 @@ final class TestMetricsFactory: MetricsFactory {
 
     func meter(_ label: String, queue: String) -> Double? {
         store.withLock { $0.meters[Self.key(label, [("name", queue)])] }?.value.withLock { $0 }
+    }
+
+    /// Durations recorded by a timer, in seconds.
+    func timed(_ label: String, queue: String) -> [Double]? {
+        store.withLock { $0.timers[Self.key(label, [("name", queue)])] }?.values.withLock { $0.map { Double($0) / 1e9 } }
     }
 
     /// Values recorded by a recorder or gauge (a gauge's last value is the last element).
