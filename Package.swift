@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // JSON values, selectors, patches and field ownership: no networking, no Kubernetes client.
@@ -47,6 +50,31 @@ let package = Package(
         .target(
             name: "Informers",
             dependencies: ["KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Work queues with client-go's semantics, rate limiters, metrics. No Kubernetes dependency.
+        .target(
+            name: "WorkQueue",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        // The plugin host: protocol, dispatch, action applier, controllers, supervised plugins.
+        .target(
+            name: "PluginHost",
+            dependencies: [
+                "KubeClient", "KubeCore", "Informers", "WorkQueue", "PluginConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         // The host's configuration file: model, strict YAML reading, validation.
@@ -77,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "plugboard",
             dependencies: [
-                "DevAPIServer", "PluginConfig",
+                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,13 +116,14 @@ let package = Package(
         .executableTarget(
             name: "plugboard-bench",
             dependencies: [
-                "DevAPIServer", "KubeCore", "KubeClient", "Informers",
+                "DevAPIServer", "KubeCore", "KubeClient", "Informers", "PluginHost", "PluginConfig", "WorkQueue",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/PlugboardBench",
-            exclude: ["WorkQueueBench.swift"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -116,6 +145,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict),
+        .testTarget(
+            name: "PluginHostTests",
+            dependencies: [
+                "PluginHost", "PluginConfig", "KubeClient", "KubeCore", "DevAPIServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WorkQueueTests",
+            dependencies: ["WorkQueue", .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PluginConfigTests", dependencies: ["PluginConfig", "KubeCore"], swiftSettings: strict),
         .testTarget(
             name: "DevAPIServerTests",

@@ -131,8 +131,25 @@ struct DevServerServe: AsyncParsableCommand {
                 _ = try server.store.updateForBenchmark(info, name: "cm-\(i % objects)", data: ["index": .string("u\(i)")])
             }
             FileHandle.standardOutput.write(Data("url=\(url) seeded=\(seeded) final=\(server.store.currentResourceVersion)\n".utf8))
-            // Serve until the parent closes stdin.
-            await Task.detached { while readLine() != nil {} }.value
+            // Serve until the parent closes stdin. A line `pace N RATE` makes N
+            // updates at RATE per second, each stamped with the wall-clock time.
+            let commands = AsyncStream<String> { continuation in
+                Thread.detachNewThread {
+                    while let line = readLine() { continuation.yield(line) }
+                    continuation.finish()
+                }
+            }
+            for await line in commands {
+                let words = line.split(separator: " ")
+                guard words.count == 3, words[0] == "pace", let count = Int(words[1]), let rate = Double(words[2]) else { continue }
+                let start = ContinuousClock.now
+                for i in 0..<count {
+                    let due = start + .nanoseconds(Int64(Double(i) / rate * 1e9))
+                    if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
+                    let stamp = String(Int64(Date().timeIntervalSince1970 * 1e9))
+                    _ = try server.store.updateForBenchmark(info, name: "cm-\(i % max(objects, 1))", data: ["stamp": .string(stamp)])
+                }
+            }
         }
     }
 }
@@ -245,6 +262,10 @@ final class BenchChild {
     }
 
     static func start(_ arguments: [String]) throws -> BenchChild { try BenchChild(arguments) }
+
+    func send(_ line: String) {
+        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
 
     func stop() {
         try? stdin.fileHandleForWriting.close()

@@ -11,7 +11,7 @@ struct PlugboardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugboard-bench",
         abstract: "Plugboard benchmarks. Build with -c release.",
-        subcommands: [DevServerList.self, DevServerWatch.self, DecodeBench.self, InformerSyncBench.self, InformerWatchBench.self,
+        subcommands: [DevServerList.self, DevServerWatch.self, DecodeBench.self, InformerSyncBench.self, InformerWatchBench.self, HostBench.self, WorkQueueBench.self,
                       DevServerServe.self, InformerSyncOnce.self, InformerWatchOnce.self]
     )
 }

@@ -1,21 +1,40 @@
 import ArgumentParser
 import DevAPIServer
 import Foundation
+import KubeClient
 import Logging
+import PluginConfig
+import PluginHost
 import ServiceLifecycle
 
 /// `plugboard dev`: the embedded dev API server, with a kubeconfig for kubectl.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run an in-memory Kubernetes API server for development and tests.",
+        abstract: "Run the plugin host against an in-memory Kubernetes API server.",
         discussion: """
             Starts the dev API server (HTTPS with a CA made at start, bearer-token auth), writes a \
-            kubeconfig for it and prints its path. Ctrl-C stops it. The plugin host is not part of \
-            this build yet, so the API is served alone either way; --api-only keeps that behaviour \
-            once the host lands.
+            kubeconfig for it and prints its path, creates the objects of each --manifest, then runs \
+            the plugin host with --config. Without --config, the example configuration \
+            plugins/plugboard-dev.yaml is used when it exists under the current directory, with the \
+            manifests its examples need. --api-only serves the API alone. Ctrl-C stops everything.
             """
     )
+
+    static let exampleConfig = "plugins/plugboard-dev.yaml"
+    static let exampleManifests = ["plugins/node/webapp/crd.yaml"]
+
+    @Option(name: .customLong("config"), help: "The plugin host's config file (default: \(DevCommand.exampleConfig) if it exists).")
+    var config: String?
+
+    @Option(name: .customLong("manifest"), help: "YAML file of objects to create before the host starts (CRDs, samples); repeatable.")
+    var manifests: [String] = []
+
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds reconciles in flight get to finish after SIGTERM.")
+    var shutdownGrace: Int = 30
+
+    @Option(name: .customLong("log-format"), help: "text or json.")
+    var logFormat: String = "text"
 
     @Option(name: .customLong("listen"), help: "Address to listen on, HOST:PORT. Port 0 picks a free port.")
     var listen: String = "127.0.0.1:0"
@@ -60,6 +79,8 @@ struct DevCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try ListenAddress(listen)
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json, got \"\(logFormat)\"") }
+        if apiOnly && config != nil { throw ValidationError("--api-only cannot be combined with --config") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: unknown level \"\(logLevel)\"; use trace, debug, info, notice, warning, error or critical")
         }
@@ -106,9 +127,33 @@ struct DevCommand: AsyncParsableCommand {
             config.authentication = Authentication(tokens: [token: "plugboard-dev-admin"],
                                                    clientCAPEM: try clientCAFile.map { try readPEM($0, flag: "--client-ca-file") })
         }
+        // The host's config is checked before anything starts: a bad file never starts a server.
+        var hostConfig: PlugboardConfig?
+        var manifestFiles = manifests
+        if !apiOnly {
+            let path = self.config ?? (FileManager.default.fileExists(atPath: Self.exampleConfig) ? Self.exampleConfig : nil)
+            if self.config == nil && path != nil && manifests.isEmpty {
+                manifestFiles = Self.exampleManifests.filter { FileManager.default.fileExists(atPath: $0) }
+            }
+            if let path {
+                do {
+                    hostConfig = try PlugboardConfig.load(path: path)
+                } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    throw ExitCode(2)
+                }
+            }
+        }
+        let manifestTexts = try manifestFiles.map { file -> (String, String) in
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("--manifest: cannot read \(file)") }
+            return (file, String(decoding: data, as: UTF8.self))
+        }
         let server = try DevServer(configuration: config, logger: logger)
-
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var serverCA = server.certificateAuthority?.certificatePEM
+        if case .provided(let chain, _) = config.tls { serverCA = chain }
+        let devHost = DevHost(server: server, caPEM: serverCA, token: token, config: hostConfig, manifests: manifestTexts, logger: logger,
+                              shutdownGrace: .seconds(shutdownGrace))
+        let group = ServiceGroup(configuration: .init(services: [server, devHost], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let url = try await server.ready()
@@ -123,11 +168,54 @@ struct DevCommand: AsyncParsableCommand {
                 Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces
 
                 """
-            if !apiOnly { banner += "Note: this build has no plugin host yet; serving the API alone.\n" }
+            if let hostConfig {
+                banner += "Plugin host:    \(hostConfig.plugins.map(\.name).joined(separator: ", ")) (config \(hostConfig.file))\n"
+            } else if !apiOnly {
+                banner += "Plugin host:    not started (no --config, and no \(Self.exampleConfig) here)\n"
+            }
             // Unbuffered, so that scripts reading the address see it at once.
             FileHandle.standardOutput.write(Data(banner.utf8))
             try await tasks.waitForAll()
         }
+    }
+}
+
+/// The plugin host of `plugboard dev`: waits for the dev server, creates the
+/// manifests' objects, then runs the host against it. Listed after the server
+/// in the service group, so it is stopped first on shutdown.
+struct DevHost: Service {
+    let server: DevServer
+    let caPEM: String?
+    let token: String?
+    let config: PlugboardConfig?
+    let manifests: [(String, String)]
+    let logger: Logger
+    let shutdownGrace: Duration
+
+    func run() async throws {
+        let url = try await server.ready()
+        for (file, text) in manifests {
+            let loaded = try server.store.load(manifests: text, file: file)
+            logger.info("manifest loaded", metadata: ["file": "\(file)", "objects": "\(loaded.joined(separator: ","))"])
+        }
+        guard let config else {
+            try await gracefulShutdown()
+            return
+        }
+        var transportConfiguration = TransportConfiguration(server: url)
+        transportConfiguration.certificateAuthorityPEM = caPEM
+        if let token { transportConfiguration.credentials = .fixed(.bearer(token)) }
+        transportConfiguration.qps = config.client.rateLimit.qps
+        transportConfiguration.burst = config.client.rateLimit.burst
+        let transport = try Transport(transportConfiguration)
+        let host = PluginHost(config: config, transport: transport, logger: logger, shutdownGrace: shutdownGrace)
+        do {
+            try await host.run()
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try await transport.shutdown()
     }
 }
 

@@ -6,7 +6,7 @@ struct Plugboard: AsyncParsableCommand {
         commandName: "plugboard",
         abstract: "A Kubernetes controller host that dispatches reconciles to plugins over HTTP/JSON.",
         version: PlugboardVersion.current,
-        subcommands: [DevCommand.self, ValidateCommand.self]
+        subcommands: [RunCommand.self, DevCommand.self, ValidateCommand.self]
     )
 }
 

@@ -43,17 +43,17 @@ def wait_for(predicate, timeout=10.0, interval=0.02, message="condition"):
 
 
 class DevServer:
-    """A running `plugboard dev --api-only` process and what a client needs to reach it."""
+    """A running `plugboard dev` process (`--api-only` unless `api_only=False`) and what a client needs to reach it."""
 
-    def __init__(self, workdir: Path, extra_args=()):
+    def __init__(self, workdir: Path, extra_args=(), api_only=True, env=None):
         self.workdir = workdir
         self.kubeconfig = workdir / "kubeconfig"
         self.log_path = workdir / "server.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [str(plugboard_binary()), "dev", "--api-only", "--listen", "127.0.0.1:0",
+            [str(plugboard_binary()), "dev", *(["--api-only"] if api_only else []), "--listen", "127.0.0.1:0",
              "--kubeconfig-out", str(self.kubeconfig), "--bookmark-interval", "1", "--log-level", "debug", *extra_args],
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
+            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=str(ROOT), env=env,
         )
         self.url = None
         deadline = time.monotonic() + 30

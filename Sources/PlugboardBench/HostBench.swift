@@ -1,0 +1,203 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import KubeClient
+import Logging
+import Metrics
+import PluginConfig
+import PluginHost
+import Synchronization
+
+/// End-to-end reconciles through the plugin host: a dev API server process
+/// with N ConfigMaps, the C no-op plugin (plugins/c/noop) as the plugin, and
+/// the host in this process. Reports reconciles per second from synced until
+/// every object has been reconciled once, beside the plugin's own round-trip
+/// limit measured with wrk (when installed) on as many connections as the host
+/// has workers; then the delay from an object's update at the server to the
+/// plugin call, at a steady rate of changes.
+struct HostBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host",
+        abstract: "Plugin host: reconciles per second with a no-op C plugin, vs wrk; watch-event-to-call latency.")
+
+    @Option(help: "ConfigMaps to reconcile.") var objects = 10_000
+    @Option(help: "Workers of the plugin.") var workers = 8
+    @Option(help: "Timed runs of the initial reconcile.") var runs = 3
+    @Option(help: "Changes per second for the latency run.") var rate = 1_000.0
+    @Option(help: "Changes in the latency run.") var changes = 10_000
+
+    func run() async throws {
+        MetricsSystem.bootstrap(ReconcileCounter.shared)
+        let plugin = try NoopPlugin.start()
+        defer { plugin.stop() }
+        print("host objects=\(objects) workers=\(workers) runs=\(runs)")
+        if let limit = try wrkLimit(url: plugin.url + "/reconcile") {
+            print(String(format: "  plugin round trips alone (wrk, %d connections, 1.5 KB bodies): %.0f requests/s", workers, limit))
+        } else {
+            print("  wrk is not installed (apt-get install wrk): no round-trip limit measured")
+        }
+        var samples = Samples()
+        var latencies: [Double] = []
+        for run in 0..<runs {
+            let server = try BenchChild.start(["devserver-serve", "--objects", "\(objects)", "--size", "1024"])
+            defer { server.stop() }
+            let transport = try Transport(TransportConfiguration(server: server.fields["url"] ?? ""))
+            let config = try PlugboardConfig.parse(yaml: """
+                apiVersion: plugboard.dev/v1alpha1
+                kind: PlugboardConfig
+                plugins:
+                  - name: bench
+                    endpoint: {url: "\(plugin.url)/reconcile"}
+                    watch: {apiVersion: v1, kind: ConfigMap, labelSelector: "app=bench"}
+                    workers: \(workers)
+                    rateLimits:
+                      dispatch: {qps: 1000000, burst: 1000000}
+                """, file: "bench.yaml")
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            let host = PluginHost(config: config, transport: transport, logger: logger, shutdownGrace: .seconds(1))
+            let before = ReconcileCounter.shared.count
+            let running = Task { try await host.run() }
+            await host.waitUntilReady()
+            let start = ContinuousClock.now
+            while ReconcileCounter.shared.count - before < objects { try await Task.sleep(for: .milliseconds(1)) }
+            samples.seconds.append(elapsed(start))
+            if run == runs - 1 {
+                // Latency: paced updates, each stamped by the server; the plugin records the delay.
+                _ = try await plugin.latencies()
+                let target = ReconcileCounter.shared.count + changes
+                server.send("pace \(changes) \(rate)")
+                let deadline = ContinuousClock.now + .seconds(Double(changes) / rate + 30)
+                while ReconcileCounter.shared.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                latencies = try await plugin.latencies()
+            }
+            running.cancel()
+            _ = try? await running.value
+            try await transport.shutdown()
+        }
+        print(String(format: "  initial reconcile of every object: min %.2f s, median %.2f s", samples.min, samples.median))
+        print(String(format: "  at median: %.0f reconciles/s (best %.0f/s)", Double(objects) / samples.median, Double(objects) / samples.min))
+        if !latencies.isEmpty {
+            let sorted = latencies.sorted()
+            func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+            print(String(format: "  update at the server → plugin call, %d changes at %.0f/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                         sorted.count, rate, quantile(0.5) / 1000, quantile(0.99) / 1000, sorted.last! / 1000))
+        }
+    }
+
+    /// The plugin's round-trip rate under wrk, with bodies of a typical request's size.
+    func wrkLimit(url: String) throws -> Double? {
+        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("plugboard-bench-post.lua")
+        try #"wrk.method = "POST"; wrk.body = string.rep("x", 1500); wrk.headers["Content-Type"] = "application/json""#
+            .write(to: script, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrk)
+        process.arguments = ["-t1", "-c\(workers)", "-d5s", "-s", script.path, url]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) else { return nil }
+        return Double(line.split(separator: " ").last ?? "")
+    }
+}
+
+/// Counts `plugboard_reconciles_total` across its labels; every other metric is dropped.
+final class ReconcileCounter: MetricsFactory, Sendable {
+    static let shared = ReconcileCounter()
+    let total = Atomic<Int>(0)
+    var count: Int { total.load(ordering: .relaxed) }
+
+    final class Handler: CounterHandler, Sendable {
+        let owner: ReconcileCounter?
+        init(_ owner: ReconcileCounter?) { self.owner = owner }
+        func increment(by amount: Int64) { owner?.total.add(Int(amount), ordering: .relaxed) }
+        func reset() {}
+    }
+
+    final class Ignored: RecorderHandler, TimerHandler, MeterHandler, Sendable {
+        func record(_ value: Int64) {}
+        func record(_ value: Double) {}
+        func recordNanoseconds(_ duration: Int64) {}
+        func set(_ value: Int64) {}
+        func set(_ value: Double) {}
+        func increment(by: Double) {}
+        func decrement(by: Double) {}
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        Handler(label == "plugboard_reconciles_total" ? self : nil)
+    }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { Ignored() }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { Ignored() }
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { Ignored() }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+    func destroyMeter(_ handler: any MeterHandler) {}
+}
+
+/// plugins/c/noop, compiled with the system C compiler and started on a free port.
+final class NoopPlugin {
+    let process = Process()
+    let url: String
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    private init(binary: String, port: Int) throws {
+        url = "http://127.0.0.1:\(port)"
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.environment = ["PLUGBOARD_PORT": String(port)]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    static func start() throws -> NoopPlugin {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../plugins/c/noop/noop.c").standardized.path
+        let binary = FileManager.default.temporaryDirectory.appendingPathComponent("plugboard-noop-\(getpid())").path
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-O2", "-o", binary, source]
+        try cc.run()
+        cc.waitUntilExit()
+        guard cc.terminationStatus == 0 else { throw ValidationError("cc could not build \(source)") }
+        let port = try freePort()
+        let plugin = try NoopPlugin(binary: binary, port: port)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let data = try? Data(contentsOf: URL(string: plugin.url + "/healthz")!), !data.isEmpty { return plugin }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        plugin.stop()
+        throw ValidationError("the noop plugin did not start")
+    }
+
+    func latencies() async throws -> [Double] {
+        let response = try await http.execute(HTTPClientRequest(url: url + "/latencies"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 26)
+        return String(buffer: body).split(separator: "\n").compactMap { Double($0) }
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? http.syncShutdown()
+    }
+}
+
+/// A free loopback port: bound, read and released.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw ValidationError("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import PluginConfig
+import Synchronization
+
+/// How a plugin call ended.
+public enum CallOutcome: Sendable {
+    case response(PluginResponse)
+    /// 429: call again after this long; not a failure.
+    case throttled(retryAfter: Duration)
+    case failed(CallFailure)
+}
+
+/// Why a plugin call failed. `kind` is bounded (a metric label); `message` is for logs and events.
+public struct CallFailure: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case error
+        case timeout
+        case invalidResponse = "invalid_response"
+        case unreachable
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+}
+
+/// One plugin's HTTP client: its own connection pool, sized to its workers, so
+/// a slow plugin holds only its own connections.
+public final class PluginClient: Sendable {
+    public let name: String
+    let http: HTTPClient
+    let reconcileURL: @Sendable () -> String
+    let timeout: Duration
+    let auth: PluginAuth?
+    private let token = Mutex<(value: String, read: ContinuousClock.Instant)?>(nil)
+
+    /// - Parameter reconcileURL: where to POST; a closure because a supervised
+    ///   plugin's port is known only once it has started.
+    public init(spec: PluginSpec, reconcileURL: @escaping @Sendable () -> String) throws {
+        self.name = spec.name
+        self.reconcileURL = reconcileURL
+        self.timeout = spec.timeout
+        self.auth = spec.auth
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(spec.workers, 1)
+        configuration.timeout.connect = .seconds(2)
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        if case .url(let endpoint) = spec.endpoint, endpoint.url.scheme == "https" {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if endpoint.insecureSkipTLSVerify {
+                tls.certificateVerification = .none
+            } else if let caFile = endpoint.caFile {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile.resolved))
+            }
+            configuration.tlsConfiguration = tls
+        }
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    /// POSTs one reconcile request and classifies the answer.
+    public func call(_ body: [UInt8]) async -> CallOutcome {
+        var request = HTTPClientRequest(url: reconcileURL())
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Content-Length", value: String(body.count))
+        request.headers.add(name: "Plugboard-Protocol", value: "v1alpha1")
+        do {
+            if let auth, let value = try currentToken(auth) {
+                request.headers.add(name: auth.header, value: auth.scheme.map { "\($0) \(value)" } ?? value)
+            }
+        } catch {
+            return .failed(CallFailure(kind: .error, message: "cannot read the plugin's token: \(error)"))
+        }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            let bytes = try await response.body.collect(upTo: PluginResponse.maxBodyBytes)
+            let payload = Array(bytes.readableBytesView)
+            switch response.status.code {
+            case 200:
+                do {
+                    return .response(try PluginResponse.parse(payload))
+                } catch {
+                    return .failed(CallFailure(kind: .invalidResponse, message: "invalid response: \(error)"))
+                }
+            case 429:
+                let seconds = response.headers.first(name: "Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 1
+                return .throttled(retryAfter: .milliseconds(Int64(min(max(seconds, 0), 3600) * 1000)))
+            default:
+                let text = String(decoding: payload.prefix(200), as: UTF8.self)
+                return .failed(CallFailure(kind: .error, message: "the plugin answered \(response.status.code)\(text.isEmpty ? "" : ": \(text)")"))
+            }
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            return .failed(CallFailure(kind: .timeout, message: "no answer within \(timeout)"))
+        } catch let error as NIOTooManyBytesError {
+            return .failed(CallFailure(kind: .invalidResponse, message: "the response is larger than \(PluginResponse.maxBodyBytes) bytes (\(error))"))
+        } catch is CancellationError {
+            return .failed(CallFailure(kind: .error, message: "cancelled"))
+        } catch {
+            return .failed(CallFailure(kind: .unreachable, message: "cannot reach the plugin: \(error)"))
+        }
+    }
+
+    /// The token, read from its file or variable; a file is read again after a minute, so a rotated token is picked up.
+    private func currentToken(_ auth: PluginAuth) throws -> String? {
+        switch auth.token {
+        case .environment(let variable):
+            return ProcessInfo.processInfo.environment[variable]
+        case .file(let path):
+            let now = ContinuousClock.now
+            if let cached = token.withLock({ $0 }), now - cached.read < .seconds(60) { return cached.value }
+            let value = try String(contentsOfFile: path.resolved, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            token.withLock { $0 = (value, now) }
+            return value
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import AsyncHTTPClient
+import Informers
+import KubeClient
+import Logging
+import PluginConfig
+import ServiceLifecycle
+import Synchronization
+
+/// The host: resolves the config against the cluster, starts supervised
+/// plugins, runs the shared informers and one controller per plugin.
+///
+/// Graceful shutdown (SIGTERM): the controllers stop taking keys and the
+/// reconciles in flight get `shutdownGrace` to finish; then supervised plugins
+/// are stopped and the informers end.
+public final class PluginHost: Service, Sendable {
+    public let config: PlugboardConfig
+    public let transport: Transport
+    public let logger: Logger
+    public let shutdownGrace: Duration
+    public let reflectorConfiguration: ReflectorConfiguration
+    private let state = Mutex<State>(State())
+
+    struct State {
+        var controllers: [PluginController] = []
+        var processes: [String: PluginProcess] = [:]
+        var factory: SharedInformerFactory?
+        var ready = false
+        var readyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public init(config: PlugboardConfig, transport: Transport, logger: Logger = Logger(label: "plugboard.host"),
+                shutdownGrace: Duration = .seconds(30), reflectorConfiguration: ReflectorConfiguration = ReflectorConfiguration()) {
+        self.config = config
+        self.transport = transport
+        self.logger = logger
+        self.shutdownGrace = shutdownGrace
+        self.reflectorConfiguration = reflectorConfiguration
+    }
+
+    /// The controllers, once `run` has resolved the config.
+    public var controllers: [PluginController] { state.withLock { $0.controllers } }
+    /// The supervised plugin processes by plugin name.
+    public var processes: [String: PluginProcess] { state.withLock { $0.processes } }
+    public var informerFactory: SharedInformerFactory? { state.withLock { $0.factory } }
+
+    /// Whether every informer has synced and every controller runs.
+    public var isReady: Bool { state.withLock { $0.ready } }
+
+    /// Returns once every informer has synced and the workers run.
+    public func waitUntilReady() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                if state.ready { return true }
+                state.readyWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    public func run() async throws {
+        let plugins = try await ConfigResolver(discovery: Discovery(transport: transport)).resolve(config)
+        let factory = SharedInformerFactory(transport: transport, configuration: reflectorConfiguration, logger: logger)
+        let probeClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        var madeProcesses: [String: PluginProcess] = [:]
+        var madeClients: [PluginClient] = []
+        var madeControllers: [PluginController] = []
+        for plugin in plugins {
+            let url: @Sendable () -> String
+            switch plugin.spec.endpoint {
+            case .url(let endpoint):
+                let text = endpoint.url.absoluteString
+                url = { text }
+            case .command(let command):
+                var processLogger = logger
+                processLogger[metadataKey: "plugin"] = "\(plugin.name)"
+                let process = PluginProcess(name: plugin.name, command: command, logger: processLogger, httpClient: probeClient)
+                madeProcesses[plugin.name] = process
+                let path = command.reconcilePath
+                url = { process.baseURL + path }
+            }
+            let client = try PluginClient(spec: plugin.spec, reconcileURL: url)
+            madeClients.append(client)
+            madeControllers.append(PluginController(plugin: plugin, factory: factory, transport: transport, client: client, logger: logger))
+        }
+        for controller in madeControllers { await controller.registerHandlers() }
+        let processes = madeProcesses, controllers = madeControllers, clients = madeClients
+        state.withLock {
+            $0.controllers = controllers
+            $0.processes = processes
+            $0.factory = factory
+        }
+        logger.info("plugin host starting", metadata: ["plugins": "\(plugins.map(\.name).joined(separator: ","))",
+                                                      "informers": "\(factory.all.count)"])
+
+        // Informers and supervised plugins run until the controllers are done.
+        let background = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for informer in factory.all { group.addTask { await informer.run() } }
+                for process in processes.values { group.addTask { await process.run() } }
+            }
+        }
+        let workers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for controller in controllers {
+                    group.addTask {
+                        // Like controller-runtime: no reconcile before the caches are full,
+                        // and none before a supervised plugin answers its health check.
+                        await Self.waitForSync(controller.informers)
+                        if let process = processes[controller.plugin.name] { try? await process.waitUntilUp() }
+                        if Task.isCancelled { return }
+                        await controller.run()
+                    }
+                }
+                group.addTask { [self] in
+                    await Self.waitForSync(controllers.flatMap(\.informers))
+                    if !Task.isCancelled { markReady() }
+                }
+            }
+        }
+        let grace = shutdownGrace
+        let log = logger
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await workers.value
+            } onCancel: {
+                workers.cancel()
+            }
+        } onGracefulShutdown: {
+            log.info("stopping: no new reconciles; waiting for those in flight", metadata: ["grace": "\(grace)"])
+            for controller in controllers { controller.stop() }
+            Task {
+                try? await Task.sleep(for: grace)
+                workers.cancel()
+            }
+        }
+        background.cancel()
+        await background.value
+        for client in clients { try? await client.shutdown() }
+        try? await probeClient.shutdown()
+        logger.info("plugin host stopped")
+    }
+
+    /// Waits for informers to sync, or for cancellation (a shutdown before the
+    /// cluster answered must not hang).
+    static func waitForSync(_ informers: [SharedInformer]) async {
+        while !Task.isCancelled && !informers.allSatisfy(\.hasSynced) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func markReady() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.ready = true
+            defer { state.readyWaiters = [] }
+            return state.readyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,75 @@
+import KubeClient
+import KubeCore
+
+/// The key of a primary object: what the queue holds and a plugin reconciles.
+public struct ReconcileKey: Hashable, Sendable, CustomStringConvertible {
+    /// "" for cluster-scoped objects.
+    public var namespace: String
+    public var name: String
+
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public init(_ metadata: ObjectMetadata) {
+        self.init(namespace: metadata.namespace, name: metadata.name)
+    }
+
+    public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+}
+
+/// Builds the body of a reconcile request by splicing the cached objects'
+/// bytes into the envelope: nothing is parsed or encoded again.
+public struct ReconcileRequestBuilder: Sendable {
+    public var plugin: String
+
+    public init(plugin: String) { self.plugin = plugin }
+
+    /// - Parameters:
+    ///   - children, related: `Kind.apiVersion` to objects, in the order the keys are to appear.
+    public func body(key: ReconcileKey, attempt: Int, object: KubeObject?,
+                     children: [(String, [KubeObject])], related: [(String, [KubeObject])]) -> [UInt8] {
+        var size = 256
+        size += object?.bytes.count ?? 4
+        for (_, list) in children { size += 32 + list.reduce(0) { $0 + $1.bytes.count + 1 } }
+        for (_, list) in related { size += 32 + list.reduce(0) { $0 + $1.bytes.count + 1 } }
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        out += #"{"apiVersion":"#.utf8
+        out += JSON.string(pluginProtocolVersion).serialized()
+        out += #","kind":"ReconcileRequest","plugin":"#.utf8
+        out += JSON.string(plugin).serialized()
+        out += #","key":{"namespace":"#.utf8
+        out += JSON.string(key.namespace).serialized()
+        out += #","name":"#.utf8
+        out += JSON.string(key.name).serialized()
+        out += #"},"attempt":"#.utf8
+        out += String(attempt).utf8
+        out += #","deleting":"#.utf8
+        out += (object?.metadata.deletionTimestamp != nil ? "true" : "false").utf8
+        out += #","object":"#.utf8
+        if let object { out += object.bytes } else { out += "null".utf8 }
+        out += #","children":"#.utf8
+        append(groups: children, to: &out)
+        out += #","related":"#.utf8
+        append(groups: related, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private func append(groups: [(String, [KubeObject])], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (index, (name, objects)) in groups.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += JSON.string(name).serialized()
+            out += ":[".utf8
+            for (i, object) in objects.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out += object.bytes
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}
