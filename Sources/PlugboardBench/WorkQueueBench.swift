@@ -22,16 +22,22 @@ struct WorkQueueBench: AsyncParsableCommand {
     @Option(help: "Keys for (c); each is got 4 times.") var retryKeys = 250_000
     @Option(help: "Workers for (a) and (c).") var workers = 4
     @Option(help: "Timed runs (after one warm-up run).") var runs = 5
-    @Option(help: "Scenarios to run, of a, m (a with metrics), b, c.") var only = "ambc"
+    @Option(help: "Scenarios to run, of a, m (a with metrics), i (a and m with the items() loop), b, c.")
+    var only = "ambic"
 
     func run() async throws {
         print("WorkQueue, \(workers) workers, runs=\(runs) (min/median)")
 
         if only.contains("a") {
-            let plain = try await measure { try await addGetDone(metrics: nil) }
+            let plain = try await measure { try await addGetDone(metrics: nil, itemsLoop: false) }
             report("(a) add→get→done, no metrics", plain, count: items, unit: "items")
         }
-        if only.contains("m") { try await withMetrics() }
+        if only.contains("m") { try await withMetrics(itemsLoop: false) }
+        if only.contains("i") {
+            let plain = try await measure { try await addGetDone(metrics: nil, itemsLoop: true) }
+            report("(a) add→get→done, no metrics, items()", plain, count: items, unit: "items")
+            try await withMetrics(itemsLoop: true)
+        }
         if only.contains("b") {
             let idle = try await measure { try await deduplicatingAdds(withWorkers: false) }
             report("(b) adds over \(distinct) keys, no workers", idle, count: adds, unit: "adds")
@@ -44,14 +50,15 @@ struct WorkQueueBench: AsyncParsableCommand {
         }
     }
 
-    private func withMetrics() async throws {
+    private func withMetrics(itemsLoop: Bool) async throws {
         let lastRegistry = Mutex<PrometheusCollectorRegistry?>(nil)
         let measured = try await measure {
             let (factory, registry) = makeBenchPrometheusFactory()
             lastRegistry.withLock { $0 = registry }
-            try await addGetDone(metrics: factory)
+            try await addGetDone(metrics: factory, itemsLoop: itemsLoop)
         }
-        report("(a) add→get→done, Prometheus metrics", measured, count: items, unit: "items")
+        report("(a) add→get→done, Prometheus" + (itemsLoop ? ", items()" : " metrics"), measured,
+               count: items, unit: "items")
         if let registry = lastRegistry.withLock({ $0 }) {
             print("    last run: " + exposition(registry, matching: [
                 "workqueue_adds_total", "workqueue_depth", "workqueue_work_duration_seconds_count",
@@ -61,16 +68,22 @@ struct WorkQueueBench: AsyncParsableCommand {
 
     // MARK: (a)
 
-    private func addGetDone(metrics factory: PrometheusMetricsFactory?) async throws {
+    /// With `itemsLoop`, each worker runs `for await key in queue.items()` (whose `next()` is
+    /// done(previous) and get in one step) instead of `while let key = await queue.get() { done }`.
+    private func addGetDone(metrics factory: PrometheusMetricsFactory?, itemsLoop: Bool) async throws {
         let queue = WorkQueue<Int>(name: factory == nil ? nil : "bench", metricsFactory: factory)
         let n = items
         let processed = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<workers {
                 group.addTask {
                     var count = 0
-                    while let key = await queue.get() {
-                        queue.done(key)
-                        count += 1
+                    if itemsLoop {
+                        for await _ in queue.items() { count += 1 }
+                    } else {
+                        while let key = await queue.get() {
+                            queue.done(key)
+                            count += 1
+                        }
                     }
                     return count
                 }

@@ -19,6 +19,11 @@ import Synchronization
 /// 7. With metrics on, an entry's `addedAt` is the time it last became dirty (`.queued`,
 ///    `.processingDirty`) and `startedAt` the time it was last handed out (`.processing*`).
 ///
+/// 8. Adds may also wait, not yet applied, in `pendingWord` (see there): only while no getter
+///    sleeps, and every critical section applies them first, so invariants 1–7 hold for the
+///    state with them applied, and every operation that reads the state sees every add that
+///    returned before it began.
+///
 /// Hence: adding a waiting item is a no-op; adding an item being processed marks it dirty and it is
 /// queued again (once) when `done` is called; an item is never handed to two workers at once.
 ///
@@ -57,7 +62,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     /// The outcome of one look at the queue by a getter that had to wait.
     @usableFromInline
-    enum Look {
+    enum Look: Sendable {
         /// An item, and how long it waited (nanoseconds; 0 with metrics off).
         case item(Key, waited: Int64)
         /// Return nil: shut down with nothing queued, or cancelled.
@@ -67,7 +72,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     }
 
     @usableFromInline
-    struct Sleeper {
+    struct Sleeper: Sendable {
         @usableFromInline let id: UInt64
         @usableFromInline let continuation: UnsafeContinuation<Look, Never>
 
@@ -88,6 +93,10 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         @usableFromInline var drainWaiters: [UInt64: UnsafeContinuation<Void, Never>] = [:]
         @usableFromInline var shuttingDown = false
         @usableFromInline var nextID: UInt64 = 0
+        /// Whether `pending` holds `sleepersTag` (set and cleared only under the lock).
+        @usableFromInline var tagged = false
+        /// Adds marked (not deduplicated away) in this critical section, for the metrics.
+        @usableFromInline var markedAdds = 0
 
         @usableFromInline
         init() {}
@@ -122,6 +131,41 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     @usableFromInline let metrics: WorkQueueMetrics?
     @usableFromInline let state = Mutex(State())
 
+    /// One add not yet applied to `state` (see `add(_:)`).
+    @usableFromInline
+    struct PendingAdd {
+        @usableFromInline var next: UnsafeMutablePointer<PendingAdd>?
+        @usableFromInline let item: Key
+        /// When it was added (metrics only).
+        @usableFromInline let at: Int64
+
+        @inlinable
+        init(next: UnsafeMutablePointer<PendingAdd>?, item: Key, at: Int64) {
+            self.next = next
+            self.item = item
+            self.at = at
+        }
+    }
+
+    /// Adds pushed without the lock, newest first, not yet applied to `state`; or a tag.
+    ///
+    /// The word is 0 (none), `sleepersTag` (getters sleep: adds go through the lock, to wake
+    /// one), `shutDownTag` (adds are ignored), or a `PendingAdd` pointer in the low 48 bits
+    /// with the number of pushed adds in the top 16. Adders only ever replace 0 or a pointer
+    /// by a pointer; every other change is made under the lock. Hence (whenever the lock is
+    /// free): pending adds exist only while no getter sleeps, `sleepers` is non-empty only
+    /// while the word is `sleepersTag` (`State.tagged`), and it is `shutDownTag` exactly
+    /// when `State.shuttingDown`. Every critical section first applies the pending adds, in
+    /// the order they were pushed; so does one in every `pendingBatch` adds, which bounds the
+    /// list. An add is linearized at its push: any later operation that looks at the queue
+    /// sees it applied.
+    @usableFromInline let pendingWord = PendingWord()
+    @usableFromInline static var sleepersTag: UInt { 1 }
+    @usableFromInline static var shutDownTag: UInt { 2 }
+    @usableFromInline static var countShift: UInt { 48 }
+    @usableFromInline static var pointerMask: UInt { (1 << 48) - 1 }
+    @usableFromInline static var pendingBatch: UInt { 64 }
+
     /// A queue; with a `metrics` configuration it emits client-go's workqueue metrics under that name.
     public init(metrics: WorkQueueMetricsConfiguration? = nil, clock: any WorkQueueClock = ContinuousWorkQueueClock()) {
         self.clock = clock
@@ -135,6 +179,140 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         self.init(metrics: name.map { WorkQueueMetricsConfiguration(name: $0, factory: metricsFactory) }, clock: clock)
     }
 
+    deinit {
+        Self.free(pendingWord.word.load(ordering: .acquiring))
+    }
+
+    /// Frees the chain of `PendingAdd`s whose head is in the pending word `word` (if any).
+    @inlinable
+    static func free(_ word: UInt) {
+        guard word & pointerMask > shutDownTag else { return }
+        var next = UnsafeMutablePointer<PendingAdd>(bitPattern: word & pointerMask)
+        while let node = next {
+            next = node.pointee.next
+            node.deinitialize(count: 1)
+            node.deallocate()
+        }
+    }
+
+    /// Applies to `s`, oldest first, the adds in the pending word `word` (if any), and frees them.
+    @inlinable
+    static func apply(_ word: UInt, to s: inout State) {
+        guard word & pointerMask > shutDownTag else { return }
+        var rest = UnsafeMutablePointer<PendingAdd>(bitPattern: word & pointerMask)
+        var oldestFirst: UnsafeMutablePointer<PendingAdd>? = nil
+        while let node = rest {
+            rest = node.pointee.next
+            node.pointee.next = oldestFirst
+            oldestFirst = node
+        }
+        while let node = oldestFirst {
+            oldestFirst = node.pointee.next
+            _ = add(node.pointee.item, to: &s, now: node.pointee.at)
+            node.deinitialize(count: 1)
+            node.deallocate()
+        }
+    }
+
+    /// Applies the pending adds to `s` (under the lock). Nothing can be pending while the word
+    /// is a tag, so this reads the word only when `s` says it is not one.
+    @inlinable
+    func applyPending(_ s: inout State) {
+        if s.tagged || s.shuttingDown { return }
+        if pendingWord.word.load(ordering: .relaxed) == 0 { return }
+        Self.apply(pendingWord.word.exchange(0, ordering: .acquiringAndReleasing), to: &s)
+    }
+
+    /// Applies the pending adds to `s` and sets `sleepersTag` (under the lock, before `s` may
+    /// register a sleeper). The caller's `locked` clears the tag again if no one sleeps.
+    @inlinable
+    func applyPendingAndTag(_ s: inout State) {
+        if s.tagged || s.shuttingDown { return }
+        Self.apply(pendingWord.word.exchange(Self.sleepersTag, ordering: .acquiringAndReleasing), to: &s)
+        s.tagged = true
+    }
+
+    /// Applies the pending adds to `s` and sets `shutDownTag`: later adds are ignored. The caller
+    /// then sets `s.shuttingDown` in the same critical section.
+    func applyPendingAndClose(_ s: inout State) {
+        if s.shuttingDown { return }
+        Self.apply(pendingWord.word.exchange(Self.shutDownTag, ordering: .acquiringAndReleasing), to: &s)
+        s.tagged = false
+    }
+
+    /// Runs `body` on the state under the lock, after applying the pending adds; then clears
+    /// `sleepersTag` if no getter sleeps, and (outside the lock) counts the adds applied.
+    @inlinable
+    func locked<R: Sendable>(_ body: (inout State) -> R) -> R {
+        let (result, marked) = state.withLock { s in
+            applyPending(&s)
+            let result = body(&s)
+            if s.tagged && s.sleepers.isEmpty {
+                pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
+                s.tagged = false
+            }
+            defer { s.markedAdds = 0 }
+            return (result, s.markedAdds)
+        }
+        afterSection(marked: marked)
+        return result
+    }
+
+    /// `locked(body)` if the lock is free now; nil (and nothing done) if it is taken.
+    @inlinable
+    func lockedIfAvailable<R: Sendable>(_ body: (inout State) -> R) -> R? {
+        let attempt = state.withLockIfAvailable { s in
+            applyPending(&s)
+            let result = body(&s)
+            if s.tagged && s.sleepers.isEmpty {
+                pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
+                s.tagged = false
+            }
+            defer { s.markedAdds = 0 }
+            return (result, s.markedAdds)
+        }
+        guard let (result, marked) = attempt else { return nil }
+        afterSection(marked: marked)
+        return result
+    }
+
+    /// What `locked` does after unlocking: the metrics of the adds applied.
+    @inlinable
+    func afterSection(marked: Int) {
+        if let metrics {
+            if marked > 0 {
+                metrics.adds.increment(by: marked)
+                metrics.depth.increment(by: Double(marked))
+            }
+            flushPending(metrics)
+        }
+    }
+
+    /// With metrics on, applies pending adds now (so that `workqueue_adds_total` and
+    /// `workqueue_depth` count an add by the time it returns, or by the time the critical
+    /// section it raced with ends), without ever waiting for the lock.
+    ///
+    /// An adder calls it after its push; so does every critical section after unlocking. If
+    /// the lock is taken, its holder will call it after unlocking, and will see the push:
+    /// with the fences, either the adder's try sees the lock free, or the holder's later load
+    /// sees the push. Whoever applies adds unlocks in turn, hence the loop.
+    @inlinable
+    func flushPending(_ metrics: WorkQueueMetrics) {
+        while true {
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if pendingWord.word.load(ordering: .relaxed) & Self.pointerMask <= Self.shutDownTag { return }
+            guard let marked = state.withLockIfAvailable({ s -> Int in
+                applyPending(&s)
+                defer { s.markedAdds = 0 }
+                return s.markedAdds
+            }) else { return }
+            if marked > 0 {
+                metrics.adds.increment(by: marked)
+                metrics.depth.increment(by: Double(marked))
+            }
+        }
+    }
+
     /// The clock's reading in nanoseconds when metrics are on; 0 (and no clock read) otherwise.
     @inlinable
     var metricsNow: Int64 {
@@ -145,34 +323,61 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     /// Marks `item` as needing processing: queues it unless it is already waiting; if it is being
     /// processed it is queued again when `done` is called for it. Ignored once shutting down.
+    ///
+    /// It never waits for the lock: if the lock is taken (by a getter, say), it pushes the add
+    /// on `pendingWord`, which the next critical section applies (and every `pendingBatch`-th
+    /// pushed add applies itself). Only while a getter sleeps does it wait for the lock, to wake it.
     @inlinable
     public func add(_ item: Key) {
         let now = metricsNow
-        let (marked, wake) = state.withLock { s in
-            let marked = Self.add(item, to: &s, now: now)
-            return (marked, marked ? s.wakeIfNeeded() : nil)
+        var word = pendingWord.word.load(ordering: .relaxed)
+        if word == Self.shutDownTag { return }
+        if word != Self.sleepersTag {
+            // The lock is free: add at once, as `add(contentsOf:)` does (no allocation).
+            if let wake = lockedIfAvailable({ s in Self.add(item, to: &s, now: now) ? s.wakeIfNeeded() : nil }) {
+                wake?.resume(returning: .again)
+                return
+            }
+            let node = UnsafeMutablePointer<PendingAdd>.allocate(capacity: 1)
+            node.initialize(to: PendingAdd(next: nil, item: item, at: now))
+            let bits = UInt(bitPattern: node)
+            precondition(bits & ~Self.pointerMask == 0, "a heap address above 2^48")
+            while word != Self.sleepersTag {
+                if word == Self.shutDownTag {
+                    node.deinitialize(count: 1)
+                    node.deallocate()
+                    return
+                }
+                node.pointee.next = UnsafeMutablePointer(bitPattern: word & Self.pointerMask)
+                let count = (word >> Self.countShift) + 1
+                let (pushed, found) = pendingWord.word.compareExchange(
+                    expected: word, desired: (count << Self.countShift) | bits,
+                    successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+                if pushed {
+                    if let metrics {
+                        flushPending(metrics)
+                    } else if count >= Self.pendingBatch {
+                        locked { $0.wakeIfNeeded() }?.resume(returning: .again)
+                    }
+                    return
+                }
+                word = found
+            }
+            node.deinitialize(count: 1)
+            node.deallocate()
         }
-        if marked, let metrics {
-            metrics.adds.increment()
-            metrics.depth.increment()
-        }
-        wake?.resume(returning: .again)
+        // A getter sleeps: add under the lock, and wake it.
+        locked { s in Self.add(item, to: &s, now: now) ? s.wakeIfNeeded() : nil }?.resume(returning: .again)
     }
 
     /// Adds every item of `items` under one acquisition of the lock.
     @inlinable
     public func add(contentsOf items: some Sequence<Key>) {
         let now = metricsNow
-        let (marked, wake) = state.withLock { s in
-            var marked = 0
-            for item in items where Self.add(item, to: &s, now: now) { marked += 1 }
-            return (marked, s.wakeIfNeeded())
-        }
-        if marked > 0, let metrics {
-            metrics.adds.increment(by: marked)
-            metrics.depth.increment(by: Double(marked))
-        }
-        wake?.resume(returning: .again)
+        locked { s in
+            for item in items { _ = Self.add(item, to: &s, now: now) }
+            return s.wakeIfNeeded()
+        }?.resume(returning: .again)
     }
 
     /// Marks `item` dirty in `s`; false when that changed nothing.
@@ -183,17 +388,19 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             guard s.items.values[i].state == .processing else { return false }  // already dirty
             s.items.values[i].state = .processingDirty
             s.items.values[i].addedAt = now
+            s.markedAdds += 1
             return true
         }
         s.items[item] = Entry(state: .queued, addedAt: now, startedAt: 0)
         s.queue.append(item)
+        s.markedAdds += 1
         return true
     }
 
     // MARK: Getting
 
     @usableFromInline
-    enum GetOutcome {
+    enum GetOutcome: Sendable {
         /// An item, and how long it waited (nanoseconds; 0 with metrics off).
         case item(Key, waited: Int64)
         case shutDown
@@ -227,7 +434,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     @inlinable
     public func get() async -> Key? {
         let now = metricsNow
-        switch state.withLock({ Self.pop(&$0, now: now) }) {
+        switch locked({ Self.pop(&$0, now: now) }) {
         case .item(let item, let waited):
             gotMetrics(waited: waited)
             return item
@@ -248,8 +455,10 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             let look: Look = await withTaskCancellationHandler {
                 await withUnsafeContinuation { (continuation: UnsafeContinuation<Look, Never>) in
                     let now = metricsNow
-                    let (look, wake): (Look?, UnsafeContinuation<Look, Never>?) = state.withLock { s in
+                    let (look, wake): (Look?, UnsafeContinuation<Look, Never>?) = locked { s in
                         if woken { s.pendingWakes -= 1 }
+                        // From here adders take the lock (to wake a sleeper) until no one sleeps.
+                        applyPendingAndTag(&s)
                         let look: Look?
                         switch Self.pop(&s, now: now) {
                         case .item(let item, let waited):
@@ -272,7 +481,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
                     if let look { continuation.resume(returning: look) }
                 }
             } onCancel: {
-                let sleeper: Sleeper? = state.withLock { s in
+                let sleeper: Sleeper? = locked { s in
                     guard let i = s.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
                     return s.sleepers.remove(at: i)
                 }
@@ -292,37 +501,90 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     // MARK: Done
 
+    /// Ends the processing of `item` in `s`: it leaves the queue, or (if added meanwhile) is
+    /// queued again. Returns how long it was processed (nanoseconds), or nil when `item` was not
+    /// being processed (nothing changed).
+    @inlinable
+    static func finish(_ item: Key, in s: inout State, now: Int64) -> Int64? {
+        guard let i = s.items.index(forKey: item) else { return nil }
+        let entry = s.items.values[i]
+        switch entry.state {
+        case .queued:
+            return nil
+        case .processing:
+            s.items.remove(at: i)
+        case .processingDirty:
+            s.items.values[i].state = .queued
+            s.queue.append(item)
+        }
+        s.processingCount -= 1
+        return now - entry.startedAt
+    }
+
+    /// The drain waiters to resume (outside the lock) when nothing is being processed any more.
+    @inlinable
+    static func takeDrainWaitersIfDrained(_ s: inout State) -> [UnsafeContinuation<Void, Never>] {
+        guard s.processingCount == 0, !s.drainWaiters.isEmpty else { return [] }
+        defer { s.drainWaiters = [:] }
+        return Array(s.drainWaiters.values)
+    }
+
     /// Marks the end of processing `item`. If it was added meanwhile, it becomes waiting again.
     /// Calling it for an item that is not being processed does nothing.
     @inlinable
     public func done(_ item: Key) {
         let now = metricsNow
-        var worked: Int64?
-        var wake: UnsafeContinuation<Look, Never>?
-        var drained: [UnsafeContinuation<Void, Never>] = []
-        state.withLock { s in
-            guard let i = s.items.index(forKey: item) else { return }
-            let entry = s.items.values[i]
-            switch entry.state {
-            case .queued:
-                return
-            case .processing:
-                s.items.remove(at: i)
-            case .processingDirty:
-                s.items.values[i].state = .queued
-                s.queue.append(item)
-                wake = s.wakeIfNeeded()
-            }
-            s.processingCount -= 1
-            worked = now - entry.startedAt
-            if s.processingCount == 0, !s.drainWaiters.isEmpty {
-                drained = Array(s.drainWaiters.values)
-                s.drainWaiters = [:]
-            }
+        let (worked, wake, drained) = locked { s in
+            let worked = Self.finish(item, in: &s, now: now)
+            return (worked, s.wakeIfNeeded(), Self.takeDrainWaitersIfDrained(&s))
         }
         if let worked, let metrics { metrics.workDuration.recordNanoseconds(worked) }
         wake?.resume(returning: .again)
         for waiter in drained { waiter.resume() }
+    }
+
+    /// `done(previous)` and then `get()`, the two first steps under one acquisition of the lock:
+    /// the loop of a worker, `while let k = next { …; next = await q.doneAndGet(k) }`.
+    ///
+    /// The result is what `done(previous)` followed at once by `get()` could give: if `previous`
+    /// was added while being processed it is queued again (at the back) before the next item is
+    /// taken; when the queue is empty the caller suspends as in `get()`. The one difference is
+    /// that no instant separates the two steps: a `shutDownWithDrain()` waiting for the items
+    /// being processed is released here only when nothing is being processed after the get
+    /// (that is, when no item was left to take), or later when the caller's next `done` ends it.
+    @inlinable
+    public func doneAndGet(_ previous: Key) async -> Key? {
+        let now = metricsNow
+        let (worked, outcome, wake, drained) = locked { s in
+            let worked = Self.finish(previous, in: &s, now: now)
+            let outcome = Self.pop(&s, now: now)
+            return (worked, outcome, s.wakeIfNeeded(), Self.takeDrainWaitersIfDrained(&s))
+        }
+        if let worked, let metrics { metrics.workDuration.recordNanoseconds(worked) }
+        wake?.resume(returning: .again)
+        for waiter in drained { waiter.resume() }
+        switch outcome {
+        case .item(let item, let waited):
+            gotMetrics(waited: waited)
+            return item
+        case .shutDown:
+            return nil
+        case .empty:
+            return await waitForItem()
+        }
+    }
+
+    /// The items of this queue as an async sequence, for one worker: each `next()` marks the item
+    /// it returned last as done and takes the next one, under one acquisition of the lock (see
+    /// `doneAndGet(_:)`). Iteration ends (nil) as `get()` does: shut down and drained, or the task
+    /// cancelled while waiting; the last item is then already done.
+    ///
+    /// Leaving the loop early (`break`, `return`, a thrown error) does not mark the item of the
+    /// current pass done: call `done(_:)` for it, as after `get()`.
+    ///
+    ///     for await key in queue.items() { try? await reconcile(key) }
+    public func items() -> WorkQueueItems<Key> {
+        WorkQueueItems(queue: self)
     }
 
     // MARK: Shutting down
@@ -330,7 +592,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     /// Stops accepting items, wakes every sleeping getter, and lets getters drain what is already
     /// queued (then they get nil). Also ends a pending `shutDownWithDrain()`.
     public func shutDown() {
-        let (sleepers, waiters) = state.withLock { s in
+        let (sleepers, waiters) = locked { s in
+            applyPendingAndClose(&s)
             let sleepers = s.beginShutdown()
             defer { s.drainWaiters = [:] }
             return (sleepers, Array(s.drainWaiters.values))
@@ -345,7 +608,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         let id = state.withLock { $0.newID() }
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                let (sleepers, waiting) = state.withLock { s in
+                let (sleepers, waiting) = locked { s in
+                    applyPendingAndClose(&s)
                     let sleepers = s.beginShutdown()
                     guard s.processingCount > 0, !Task.isCancelled else { return (sleepers, false) }
                     s.drainWaiters[id] = continuation
@@ -362,7 +626,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     // MARK: Inspection
 
     /// Items waiting to be handed out (not counting items dirty while being processed).
-    public var len: Int { state.withLock { $0.queue.count } }
+    public var len: Int { locked { $0.queue.count } }
 
     /// Items being processed (handed out by `get()` and not yet `done`).
     public var processingCount: Int { state.withLock { $0.processingCount } }
@@ -381,7 +645,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     public func updateUnfinishedWork() {
         guard let metrics else { return }
         let now = clock.now.nanoseconds
-        let (total, oldest) = state.withLock { s in
+        let (total, oldest) = locked { s in
             var total: Int64 = 0
             var oldest: Int64 = 0
             for entry in s.items.values where entry.state != .queued {
@@ -404,4 +668,71 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             do { try await clock.sleep(until: clock.now + period) } catch { return }
         }
     }
+}
+
+/// The items of a `WorkQueue` for one worker: see `WorkQueue.items()`.
+public struct WorkQueueItems<Key: Hashable & Sendable>: AsyncSequence, Sendable {
+    public typealias Element = Key
+    public typealias Failure = Never
+
+    @usableFromInline let queue: WorkQueue<Key>
+
+    @inlinable
+    init(queue: WorkQueue<Key>) { self.queue = queue }
+
+    @inlinable
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(queue: queue)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        public typealias Element = Key
+        public typealias Failure = Never
+
+        @usableFromInline let queue: WorkQueue<Key>
+        /// The item returned last, not yet done; nil before the first and after the last.
+        @usableFromInline var current: Key?
+        @usableFromInline var finished = false
+
+        @inlinable
+        init(queue: WorkQueue<Key>) { self.queue = queue }
+
+        /// Marks the item returned last done and returns the next one; nil once the queue is shut
+        /// down and drained (or the task was cancelled while waiting), and from then on.
+        @inlinable
+        public mutating func next() async -> Key? {
+            if finished { return nil }
+            let next = await Self.advance(queue, from: current)
+            current = next
+            if next == nil { finished = true }
+            return next
+        }
+
+        @inlinable
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> Key? {
+            if finished { return nil }
+            let next = await Self.advance(queue, from: current)
+            current = next
+            if next == nil { finished = true }
+            return next
+        }
+
+        @inlinable
+        static func advance(_ queue: WorkQueue<Key>, from previous: Key?) async -> Key? {
+            if let previous { await queue.doneAndGet(previous) } else { await queue.get() }
+        }
+    }
+}
+
+/// The pending-adds word of a `WorkQueue`, alone in its cache lines: adders write it on every
+/// add, and it must not share a line with the lock and the state that getters work on.
+@usableFromInline
+final class PendingWord: Sendable {
+    private let before: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    @usableFromInline let word = Atomic<UInt>(0)
+    private let after: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    @usableFromInline init() {}
 }
