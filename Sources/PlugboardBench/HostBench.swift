@@ -28,8 +28,17 @@ struct HostBench: AsyncParsableCommand {
 
     func run() async throws {
         MetricsSystem.bootstrap(ReconcileCounter.shared)
-        let plugin = try NoopPlugin.start()
-        defer { plugin.stop() }
+        let plugin = try await NoopPlugin.start()
+        do {
+            try await measure(plugin)
+        } catch {
+            await plugin.stop()
+            throw error
+        }
+        await plugin.stop()
+    }
+
+    func measure(_ plugin: NoopPlugin) async throws {
         print("host objects=\(objects) workers=\(workers) runs=\(runs)")
         if let limit = try wrkLimit(url: plugin.url + "/reconcile") {
             print(String(format: "  plugin round trips alone (wrk, %d connections, 1.5 KB bodies): %.0f requests/s", workers, limit))
@@ -58,10 +67,13 @@ struct HostBench: AsyncParsableCommand {
             let host = PluginHost(config: config, transport: transport, logger: logger, shutdownGrace: .seconds(1))
             let before = ReconcileCounter.shared.count
             let running = Task { try await host.run() }
+            progress("run \(run + 1): host started")
             await host.waitUntilReady()
+            progress("run \(run + 1): synced")
             let start = ContinuousClock.now
             while ReconcileCounter.shared.count - before < objects { try await Task.sleep(for: .milliseconds(1)) }
             samples.seconds.append(elapsed(start))
+            progress("run \(run + 1): \(objects) reconciled in \(elapsed(start)) s")
             if run == runs - 1 {
                 // Latency: paced updates, each stamped by the server; the plugin records the delay.
                 _ = try await plugin.latencies()
@@ -69,6 +81,7 @@ struct HostBench: AsyncParsableCommand {
                 server.send("pace \(changes) \(rate)")
                 let deadline = ContinuousClock.now + .seconds(Double(changes) / rate + 30)
                 while ReconcileCounter.shared.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                progress("latency run: \(ReconcileCounter.shared.count - (target - changes)) of \(changes) changes reconciled")
                 latencies = try await plugin.latencies()
             }
             running.cancel()
@@ -102,6 +115,10 @@ struct HostBench: AsyncParsableCommand {
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) else { return nil }
         return Double(line.split(separator: " ").last ?? "")
     }
+}
+
+func progress(_ text: String) {
+    FileHandle.standardError.write(Data("[bench] \(text)\n".utf8))
 }
 
 /// Counts `plugboard_reconciles_total` across its labels; every other metric is dropped.
@@ -153,7 +170,7 @@ final class NoopPlugin {
         try process.run()
     }
 
-    static func start() throws -> NoopPlugin {
+    static func start() async throws -> NoopPlugin {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../plugins/c/noop/noop.c").standardized.path
         let binary = FileManager.default.temporaryDirectory.appendingPathComponent("plugboard-noop-\(getpid())").path
         let cc = Process()
@@ -166,10 +183,11 @@ final class NoopPlugin {
         let plugin = try NoopPlugin(binary: binary, port: port)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if let data = try? Data(contentsOf: URL(string: plugin.url + "/healthz")!), !data.isEmpty { return plugin }
-            Thread.sleep(forTimeInterval: 0.02)
+            if let response = try? await plugin.http.execute(HTTPClientRequest(url: plugin.url + "/healthz"), timeout: .seconds(1)),
+               response.status == .ok { return plugin }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        plugin.stop()
+        await plugin.stop()
         throw ValidationError("the noop plugin did not start")
     }
 
@@ -179,10 +197,11 @@ final class NoopPlugin {
         return String(buffer: body).split(separator: "\n").compactMap { Double($0) }
     }
 
-    func stop() {
-        process.terminate()
+    func stop() async {
+        // SIGKILL: a child of this process may start with SIGTERM blocked.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        try? http.syncShutdown()
+        try? await http.shutdown()
     }
 }
 

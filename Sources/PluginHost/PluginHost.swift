@@ -134,8 +134,10 @@ public final class PluginHost: Service, Sendable {
                 workers.cancel()
             }
         }
+        logger.debug("reconciles ended; stopping informers and plugin processes")
         background.cancel()
         await background.value
+        logger.debug("informers and plugin processes stopped")
         for client in clients { try? await client.shutdown() }
         try? await probeClient.shutdown()
         logger.info("plugin host stopped")
