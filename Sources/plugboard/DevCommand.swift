@@ -22,7 +22,8 @@ struct DevCommand: AsyncParsableCommand {
     )
 
     static let exampleConfig = "plugins/plugboard-dev.yaml"
-    static let exampleManifests = ["plugins/node/webapp/crd.yaml"]
+    static let exampleManifests = ["plugins/node/webapp/crd.yaml", "plugins/node/webapp/sample.yaml",
+                                   "plugins/python/configmap-propagator/samples.yaml"]
 
     @Option(name: .customLong("config"), help: "The plugin host's config file (default: \(DevCommand.exampleConfig) if it exists).")
     var config: String?
