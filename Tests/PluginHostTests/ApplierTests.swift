@@ -104,6 +104,20 @@ func json(_ text: String) throws -> JSON { try JSON.parse(Array(text.utf8)) }
         }
     }
 
+    /// Writes to the primary within one response chain: each starts from the
+    /// resourceVersion the previous one produced, so they do not conflict with each other.
+    @Test func writesToThePrimaryInOneResponseChain() async throws {
+        try await withDevServer { _, transport in
+            let applier = try await applier(transport)
+            let primary = try await createPrimary(transport)
+            try await applier.apply([.addFinalizer("example.com/a"), .addFinalizer("example.com/b"), .removeFinalizer("example.com/a"),
+                                     .event(type: .normal, reason: "Done", message: "")],
+                                    key: ReconcileKey(primary.metadata), primary: primary)
+            let configMaps = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: "default")
+            #expect(try KubeObject(bytes: try await configMaps.get("shop")).metadata.finalizers == ["example.com/b"])
+        }
+    }
+
     @Test(arguments: [
         ("ConfigMap.v1 is not in the plugin's permissions", PluginAction.create(object: try! json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}"#), ownerReference: false)),
         ("do not allow apply on Secret in namespace \"other\"", .apply(object: try! json(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x","namespace":"other"}}"#), force: true, ownerReference: false)),

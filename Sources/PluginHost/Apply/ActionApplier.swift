@@ -13,7 +13,9 @@ struct PlannedWrite: Sendable {
         case delete(uid: String?)
         case status(body: JSON)
         case event(body: JSON)
-        case finalizers(body: JSON)
+        /// Add or remove one finalizer of the primary, computed when it is applied
+        /// from the newest state of the primary this response has seen.
+        case finalizer(String, add: Bool)
     }
 
     var action: String
@@ -115,20 +117,11 @@ public struct ActionApplier: Sendable {
             return PlannedWrite(action: action.name, resource: GroupVersionResource(group: "", version: "v1", resource: "events"), namespace: namespace,
                                 name: key.name, operation: .event(body: eventBody(about: primary, type: type.rawValue, reason: reason, message: message)))
         case .addFinalizer(let finalizer), .removeFinalizer(let finalizer):
-            guard let primary else { throw Reason(message: "the primary object is gone; it has no finalizers") }
-            var finalizers = primary.metadata.finalizers
-            if case .addFinalizer = action {
-                if !finalizers.contains(finalizer) { finalizers.append(finalizer) }
-            } else {
-                finalizers.removeAll { $0 == finalizer }
-            }
-            // The cached resourceVersion makes the patch conditional: if the object
-            // changed since, the server answers 409 and the key is reconciled again.
-            let body: JSON = ["metadata": ["resourceVersion": .string(primary.metadata.resourceVersion),
-                                           "finalizers": .array(finalizers.map { .string($0) })]]
-            let unchanged = finalizers == primary.metadata.finalizers
+            guard primary != nil else { throw Reason(message: "the primary object is gone; it has no finalizers") }
+            var add = false
+            if case .addFinalizer = action { add = true }
             return PlannedWrite(action: action.name, resource: plugin.primary.gvr, namespace: key.namespace.isEmpty ? nil : key.namespace,
-                                name: key.name, operation: unchanged ? .finalizers(body: .null) : .finalizers(body: body))
+                                name: key.name, operation: .finalizer(finalizer, add: add))
         }
     }
 
@@ -242,9 +235,16 @@ public struct ActionApplier: Sendable {
     public func apply(_ actions: [PluginAction], key: ReconcileKey, primary: KubeObject?,
                       written: @Sendable (String, Bool) -> Void = { _, _ in }) async throws {
         let writes = try plan(actions, key: key, primary: primary)
+        // The primary as this response has last seen it: a finalizer change after a
+        // status write must start from the status write's resourceVersion.
+        var current = primary
         for (index, write) in writes.enumerated() {
             do {
-                try await perform(write)
+                let result = try await perform(write, primary: current)
+                if let result, write.resource == plugin.primary.gvr, write.name == key.name,
+                   (write.namespace ?? "") == key.namespace, let updated = try? KubeObject(bytes: result, cutManagedFields: true) {
+                    current = updated
+                }
                 written(write.action, true)
             } catch let error as KubeAPIError {
                 written(write.action, false)
@@ -253,41 +253,54 @@ public struct ActionApplier: Sendable {
         }
     }
 
-    private func perform(_ write: PlannedWrite) async throws {
+    /// Sends one write; returns the object the server answered with, when there is one.
+    private func perform(_ write: PlannedWrite, primary: KubeObject?) async throws -> [UInt8]? {
         let client = ResourceClient(transport: transport, resource: write.resource, namespace: write.namespace)
         let options = WriteOptions(fieldManager: plugin.spec.fieldManager)
-        switch write.operation {
-        case .finalizers(let body) where body.isNull:
-            return
-        default:
-            break
+        var finalizerPatch: JSON?
+        if case .finalizer(let name, let add) = write.operation {
+            guard let primary else { return nil }
+            var finalizers = primary.metadata.finalizers
+            if add {
+                if !finalizers.contains(name) { finalizers.append(name) }
+            } else {
+                finalizers.removeAll { $0 == name }
+            }
+            if finalizers == primary.metadata.finalizers { return nil }
+            // The resourceVersion makes the patch conditional: if the object changed
+            // since, the server answers 409 and the key is reconciled again.
+            finalizerPatch = ["metadata": ["resourceVersion": .string(primary.metadata.resourceVersion),
+                                           "finalizers": .array(finalizers.map { .string($0) })]]
         }
         try await writeLimiter.wait()
         switch write.operation {
         case .apply(let body, let force):
-            _ = try await client.patch(write.name, body.serialized(), type: .apply(force: force), options: options)
+            return try await client.patch(write.name, body.serialized(), type: .apply(force: force), options: options)
         case .create(let body):
             do {
-                _ = try await client.create(body.serialized(), options: options)
+                return try await client.create(body.serialized(), options: options)
             } catch let error as KubeAPIError where error.isAlreadyExists {
-                return
+                return nil
             }
         case .update(let body):
-            _ = try await client.update(write.name, body.serialized(), options: options)
+            return try await client.update(write.name, body.serialized(), options: options)
         case .patch(let body, let type):
-            _ = try await client.patch(write.name, body.serialized(), type: type == .merge ? .merge : .json, options: options)
+            return try await client.patch(write.name, body.serialized(), type: type == .merge ? .merge : .json, options: options)
         case .delete(let uid):
             do {
                 _ = try await client.delete(write.name, options: DeleteOptions(propagationPolicy: .background, preconditionUID: uid))
             } catch let error as KubeAPIError where error.isNotFound {
-                return
+                return nil
             }
+            return nil
         case .status(let body):
-            _ = try await client.patch(write.name, body.serialized(), type: .apply(force: true), subresource: "status", options: options)
+            return try await client.patch(write.name, body.serialized(), type: .apply(force: true), subresource: "status", options: options)
         case .event(let body):
             _ = try await client.create(body.serialized())
-        case .finalizers(let body):
-            _ = try await client.patch(write.name, body.serialized(), type: .merge, options: options)
+            return nil
+        case .finalizer:
+            guard let finalizerPatch else { return nil }
+            return try await client.patch(write.name, finalizerPatch.serialized(), type: .merge, options: options)
         }
     }
 }
