@@ -225,3 +225,26 @@ def test_sigterm_stops_supervised_plugins_and_exits_zero(tmp_path):
     assert dev.process.returncode == 0
     wait_for(lambda: not subprocess.run(["pgrep", "-f", str(SCRIPTED)], capture_output=True, text=True).stdout.strip(), timeout=10,
              message="the plugin process to be gone")
+
+
+def test_run_against_a_cluster_with_json_logs(tmp_path, dev_server):
+    """`plugboard run` with a kubeconfig (the dev server's), JSON log lines, and a clean exit on SIGTERM."""
+    log = tmp_path / "calls.jsonl"
+    config = write_config(tmp_path / "plugboard.yaml", scripted_plugin("scripted", log, "json"))
+    stderr = open(tmp_path / "run.log", "w")
+    host = subprocess.Popen([str(plugboard_binary()), "run", "--config", str(config), "--kubeconfig", str(dev_server.kubeconfig),
+                             "--log-format", "json", "--shutdown-grace", "5"], stderr=stderr, stdout=subprocess.DEVNULL)
+    try:
+        configmap(dev_server, "viajson", "json", mode="ok", value="1")
+        wait_for(lambda: get(dev_server, "configmap", "viajson-child"), timeout=30, message="a reconcile through plugboard run")
+    finally:
+        host.send_signal(signal.SIGTERM)
+        host.wait(timeout=30)
+        stderr.close()
+    assert host.returncode == 0
+    lines = [json.loads(line) for line in (tmp_path / "run.log").read_text().splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "msg"} <= set(line) for line in lines)
+    assert any(line["msg"] == "plugin is up" or line.get("plugin") == "scripted" for line in lines)
+    assert any(line["msg"] == "plugin host stopped" for line in lines)
+    # The API token never reaches the log.
+    assert dev_server.token not in (tmp_path / "run.log").read_text()
