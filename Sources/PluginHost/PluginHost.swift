@@ -74,7 +74,8 @@ public final class PluginHost: Service, Sendable {
             case .command(let command):
                 var processLogger = logger
                 processLogger[metadataKey: "plugin"] = "\(plugin.name)"
-                let process = PluginProcess(name: plugin.name, command: command, logger: processLogger, httpClient: probeClient)
+                let process = PluginProcess(name: plugin.name, command: command, logger: processLogger, httpClient: probeClient,
+                                            stopGracePeriod: shutdownGrace)
                 madeProcesses[plugin.name] = process
                 let path = command.reconcilePath
                 url = { process.baseURL + path }

@@ -110,6 +110,7 @@ struct DevCommand: AsyncParsableCommand {
 
     func run() async throws {
         let address = try ListenAddress(listen)
+        LoggingSystem.bootstrap(makeLogHandlerFactory(format: logFormat, level: Logger.Level(rawValue: logLevel)!))
         var logger = Logger(label: "plugboard.dev")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         var config = DevServer.Configuration()
@@ -155,28 +156,33 @@ struct DevCommand: AsyncParsableCommand {
         let devHost = DevHost(server: server, caPEM: serverCA, token: token, config: hostConfig, manifests: manifestTexts, logger: logger,
                               shutdownGrace: .seconds(shutdownGrace))
         let group = ServiceGroup(configuration: .init(services: [server, devHost], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let url = try await server.ready()
-            // With a provided certificate the kubeconfig carries that chain as the CA to trust.
-            var caPEM = server.certificateAuthority?.certificatePEM
-            if case .provided(let chain, _) = config.tls { caPEM = chain }
-            let kubeconfig = DevKubeconfig.render(server: url, caPEM: caPEM, token: token)
-            try DevKubeconfig.write(kubeconfig, to: kubeconfigOut)
-            var banner = """
-                Dev API server: \(url)
-                Kubeconfig:     \(kubeconfigOut)
-                Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let url = try await server.ready()
+                // With a provided certificate the kubeconfig carries that chain as the CA to trust.
+                var caPEM = server.certificateAuthority?.certificatePEM
+                if case .provided(let chain, _) = config.tls { caPEM = chain }
+                let kubeconfig = DevKubeconfig.render(server: url, caPEM: caPEM, token: token)
+                try DevKubeconfig.write(kubeconfig, to: kubeconfigOut)
+                var banner = """
+                    Dev API server: \(url)
+                    Kubeconfig:     \(kubeconfigOut)
+                    Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces
 
-                """
-            if let hostConfig {
-                banner += "Plugin host:    \(hostConfig.plugins.map(\.name).joined(separator: ", ")) (config \(hostConfig.file))\n"
-            } else if !apiOnly {
-                banner += "Plugin host:    not started (no --config, and no \(Self.exampleConfig) here)\n"
+                    """
+                if let hostConfig {
+                    banner += "Plugin host:    \(hostConfig.plugins.map(\.name).joined(separator: ", ")) (config \(hostConfig.file))\n"
+                } else if !apiOnly {
+                    banner += "Plugin host:    not started (no --config, and no \(Self.exampleConfig) here)\n"
+                }
+                // Unbuffered, so that scripts reading the address see it at once.
+                FileHandle.standardOutput.write(Data(banner.utf8))
+                try await tasks.waitForAll()
             }
-            // Unbuffered, so that scripts reading the address see it at once.
-            FileHandle.standardOutput.write(Data(banner.utf8))
-            try await tasks.waitForAll()
+        } catch let error as ResolutionError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }

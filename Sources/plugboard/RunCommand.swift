@@ -87,20 +87,22 @@ struct HostOptions: ParsableArguments {
 
     var level: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
 
-    var logHandlerFactory: @Sendable (String) -> any LogHandler {
-        let json = logFormat == "json"
-        let level = self.level
-        return { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }
+    var logHandlerFactory: @Sendable (String) -> any LogHandler { makeLogHandlerFactory(format: logFormat, level: level) }
 
     func makeLogger() -> Logger {
         var logger = Logger(label: "plugboard")
         logger.logLevel = level
         return logger
+    }
+}
+
+/// Log handlers writing text or JSON lines to stderr at `level`.
+func makeLogHandlerFactory(format: String, level: Logger.Level) -> @Sendable (String) -> any LogHandler {
+    let json = format == "json"
+    return { label in
+        var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
     }
 }
 

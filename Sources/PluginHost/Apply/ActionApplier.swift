@@ -54,12 +54,16 @@ public struct ActionApplier: Sendable {
     public let transport: Transport
     public let writeLimiter: TokenBucket
     public let component: String
+    /// Told how long each write waited for the write limiter.
+    let waitedForWrite: @Sendable (ContinuousClock.Instant) -> Void
 
-    public init(plugin: ResolvedPlugin, transport: Transport, writeLimiter: TokenBucket, component: String = "plugboard") {
+    public init(plugin: ResolvedPlugin, transport: Transport, writeLimiter: TokenBucket, component: String = "plugboard",
+                waitedForWrite: @escaping @Sendable (ContinuousClock.Instant) -> Void = { _ in }) {
         self.plugin = plugin
         self.transport = transport
         self.writeLimiter = writeLimiter
         self.component = component
+        self.waitedForWrite = waitedForWrite
     }
 
     /// Checks every action; throws `RejectedAction` for the first that is not allowed.
@@ -272,7 +276,9 @@ public struct ActionApplier: Sendable {
             finalizerPatch = ["metadata": ["resourceVersion": .string(primary.metadata.resourceVersion),
                                            "finalizers": .array(finalizers.map { .string($0) })]]
         }
+        let waitStart = ContinuousClock.now
         try await writeLimiter.wait()
+        waitedForWrite(waitStart)
         switch write.operation {
         case .apply(let body, let force):
             return try await client.patch(write.name, body.serialized(), type: .apply(force: force), options: options)

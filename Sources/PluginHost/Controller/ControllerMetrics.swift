@@ -1,7 +1,7 @@
 import Metrics
 import Synchronization
 
-/// A plugin controller's metrics (docs/metrics.md). Label values are bounded:
+/// A plugin controller's metrics (listed in docs/operations.md). Label values are bounded:
 /// plugin names, results, action names and limiter names — never a key or an
 /// error text.
 final class ControllerMetrics: Sendable {

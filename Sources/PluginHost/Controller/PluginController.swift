@@ -36,14 +36,15 @@ public final class PluginController: Sendable {
                                       limiter: ExponentialFailureRateLimiter(baseDelay: spec.rateLimits.backoff.base, maxDelay: spec.rateLimits.backoff.max))
         self.client = client
         let writes = TokenBucket(qps: spec.rateLimits.writes.qps, burst: spec.rateLimits.writes.burst)
-        self.applier = ActionApplier(plugin: plugin, transport: transport, writeLimiter: writes)
+        let metrics = ControllerMetrics(plugin: spec.name)
+        self.metrics = metrics
+        self.applier = ActionApplier(plugin: plugin, transport: transport, writeLimiter: writes) { metrics.rateLimitWait(.writes, since: $0) }
         self.dispatchLimiter = TokenBucket(qps: spec.rateLimits.dispatch.qps, burst: spec.rateLimits.dispatch.burst)
         self.builder = ReconcileRequestBuilder(plugin: spec.name)
         var logger = logger
         logger[metadataKey: "plugin"] = "\(spec.name)"
         self.logger = logger
         self.events = FailureEvents(applier: applier, logger: logger)
-        self.metrics = ControllerMetrics(plugin: spec.name)
 
         let watchNamespaces: [String?] = plugin.primary.namespaced && !spec.watch.namespaces.isEmpty ? spec.watch.namespaces : [nil]
         func selector(_ text: String) -> String? { text.isEmpty ? nil : text }
