@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "plugboard",
             dependencies: [
-                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient",
+                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient", "KubeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeClient
+import KubeCore
 import Logging
 import PluginConfig
 import PluginHost
@@ -135,19 +136,6 @@ struct JSONLogHandler: LogHandler {
         return formatter.string(from: Date())
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, escaped by the same serializer as every other JSON the host writes.
+    static func quote(_ text: String) -> String { JSON.string(text).serializedString() }
 }
