@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import Informers
 import KubeClient
@@ -66,21 +67,32 @@ public final class PluginHost: Service, Sendable {
         var madeClients: [PluginClient] = []
         var madeControllers: [PluginController] = []
         for plugin in plugins {
+            var generatedToken: String?
             let url: @Sendable () -> String
             switch plugin.spec.endpoint {
             case .url(let endpoint):
                 let text = endpoint.url.absoluteString
                 url = { text }
-            case .command(let command):
+            case .command(var command):
                 var processLogger = logger
                 processLogger[metadataKey: "plugin"] = "\(plugin.name)"
+                if plugin.spec.auth == nil && command.env["PLUGBOARD_TOKEN"] == nil {
+                    // A token made for this run: the plugin (through PLUGBOARD_TOKEN) can
+                    // refuse calls that do not come from its host.
+                    let token = Self.makeToken()
+                    generatedToken = token
+                    command = PluginCommand(path: command.path, args: command.args, env: command.env.merging(["PLUGBOARD_TOKEN": token]) { $1 },
+                                            workingDirectory: command.workingDirectory, portEnv: command.portEnv,
+                                            reconcilePath: command.reconcilePath, healthPath: command.healthPath,
+                                            startTimeout: command.startTimeout, restartBackoff: command.restartBackoff)
+                }
                 let process = PluginProcess(name: plugin.name, command: command, logger: processLogger, httpClient: probeClient,
                                             stopGracePeriod: shutdownGrace)
                 madeProcesses[plugin.name] = process
                 let path = command.reconcilePath
                 url = { process.baseURL + path }
             }
-            let client = try PluginClient(spec: plugin.spec, reconcileURL: url)
+            let client = try PluginClient(spec: plugin.spec, reconcileURL: url, bearerToken: generatedToken)
             madeClients.append(client)
             madeControllers.append(PluginController(plugin: plugin, factory: factory, transport: transport, client: client, logger: logger))
         }
@@ -142,6 +154,12 @@ public final class PluginHost: Service, Sendable {
         for client in clients { try? await client.shutdown() }
         try? await probeClient.shutdown()
         logger.info("plugin host stopped")
+    }
+
+    /// 32 random bytes in hex.
+    static func makeToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     /// Waits for informers to sync, or for cancellation (a shutdown before the

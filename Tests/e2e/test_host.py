@@ -102,6 +102,13 @@ def test_scripted_plugin_converges_and_follows_updates_and_deletes(tmp_path, hos
     dev.kubectl("delete", "configmap", "alpha")
     wait_for(lambda: get(dev, "configmap", "alpha-child") is None, timeout=15, message="the child to go with its owner")
     wait_for(lambda: any(c["key"]["name"] == "alpha" and c["mode"] == "ok" for c in log_lines(log)), message="calls logged")
+    # A supervised plugin without `auth` gets a token of this run (PLUGBOARD_TOKEN) and every call carries it,
+    # so the plugin can refuse callers other than its host; the token never reaches the host's log.
+    tokens = {c["auth"] for c in log_lines(log)}
+    assert len(tokens) == 1
+    token = tokens.pop()
+    assert token and token.startswith("Bearer ") and len(token) == len("Bearer ") + 64
+    assert token[len("Bearer "):] not in dev.log_path.read_text()
 
 
 @pytest.mark.parametrize("mode,reason", [

@@ -36,12 +36,16 @@ public final class PluginClient: Sendable {
     let reconcileURL: @Sendable () -> String
     let timeout: Duration
     let auth: PluginAuth?
+    /// Sent as `Authorization: Bearer` when the config has no `auth`: the token the
+    /// host gave a supervised plugin.
+    let bearerToken: String?
     private let token = Mutex<(value: String, read: ContinuousClock.Instant)?>(nil)
 
     /// - Parameter reconcileURL: where to POST; a closure because a supervised
     ///   plugin's port is known only once it has started.
-    public init(spec: PluginSpec, reconcileURL: @escaping @Sendable () -> String) throws {
+    public init(spec: PluginSpec, reconcileURL: @escaping @Sendable () -> String, bearerToken: String? = nil) throws {
         self.name = spec.name
+        self.bearerToken = bearerToken
         self.reconcileURL = reconcileURL
         self.timeout = spec.timeout
         self.auth = spec.auth
@@ -74,6 +78,8 @@ public final class PluginClient: Sendable {
         do {
             if let auth, let value = try currentToken(auth) {
                 request.headers.add(name: auth.header, value: auth.scheme.map { "\($0) \(value)" } ?? value)
+            } else if let bearerToken {
+                request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
             }
         } catch {
             return .failed(CallFailure(kind: .error, message: "cannot read the plugin's token: \(error)"))
