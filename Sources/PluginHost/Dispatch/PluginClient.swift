@@ -39,6 +39,8 @@ public final class PluginClient: Sendable {
     /// Sent as `Authorization: Bearer` when the config has no `auth`: the token the
     /// host gave a supervised plugin.
     let bearerToken: String?
+    let workers: Int
+    private let plainPool = Mutex<(url: String, pool: PluginConnectionPool)?>(nil)
     private let token = Mutex<(value: String, read: ContinuousClock.Instant)?>(nil)
 
     /// - Parameter reconcileURL: where to POST; a closure because a supervised
@@ -46,6 +48,7 @@ public final class PluginClient: Sendable {
     public init(spec: PluginSpec, reconcileURL: @escaping @Sendable () -> String, bearerToken: String? = nil) throws {
         self.name = spec.name
         self.bearerToken = bearerToken
+        self.workers = max(spec.workers, 1)
         self.reconcileURL = reconcileURL
         self.timeout = spec.timeout
         self.auth = spec.auth
@@ -66,48 +69,93 @@ public final class PluginClient: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    public func shutdown() async throws { try await http.shutdown() }
+    public func shutdown() async throws {
+        if let pool = plainPool.withLock({ $0?.pool }) { await pool.shutdown() }
+        try await http.shutdown()
+    }
 
-    /// POSTs one reconcile request and classifies the answer.
+    /// POSTs one reconcile request and classifies the answer. Plain-HTTP
+    /// endpoints (every supervised plugin, every loopback URL) go through
+    /// `PluginConnectionPool`, about 4.5× cheaper per call than
+    /// AsyncHTTPClient; https endpoints through AsyncHTTPClient.
     public func call(_ body: [UInt8]) async -> CallOutcome {
-        var request = HTTPClientRequest(url: reconcileURL())
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Content-Length", value: String(body.count))
-        request.headers.add(name: "Plugboard-Protocol", value: "v1alpha1")
+        let url = reconcileURL()
+        var headers: [(String, String)] = [("Content-Type", "application/json"), ("Plugboard-Protocol", "v1alpha1")]
         do {
             if let auth, let value = try currentToken(auth) {
-                request.headers.add(name: auth.header, value: auth.scheme.map { "\($0) \(value)" } ?? value)
+                headers.append((auth.header, auth.scheme.map { "\($0) \(value)" } ?? value))
             } else if let bearerToken {
-                request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
+                headers.append(("Authorization", "Bearer \(bearerToken)"))
             }
         } catch {
             return .failed(CallFailure(kind: .error, message: "cannot read the plugin's token: \(error)"))
         }
+        if url.hasPrefix("http://") { return await callPlain(url, body, headers: headers) }
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Content-Length", value: String(body.count))
         request.body = .bytes(ByteBuffer(bytes: body))
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         do {
             let response = try await http.execute(request, deadline: deadline)
             let bytes = try await response.body.collect(upTo: PluginResponse.maxBodyBytes)
-            let payload = Array(bytes.readableBytesView)
-            switch response.status.code {
-            case 200:
-                do {
-                    return .response(try PluginResponse.parse(payload))
-                } catch {
-                    return .failed(CallFailure(kind: .invalidResponse, message: "invalid response: \(error)"))
-                }
-            case 429:
-                let seconds = response.headers.first(name: "Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 1
-                return .throttled(retryAfter: .milliseconds(Int64(min(max(seconds, 0), 3600) * 1000)))
-            default:
-                let text = String(decoding: payload.prefix(200), as: UTF8.self)
-                return .failed(CallFailure(kind: .error, message: "the plugin answered \(response.status.code)\(text.isEmpty ? "" : ": \(text)")"))
-            }
+            return classify(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+                            payload: Array(bytes.readableBytesView))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             return .failed(CallFailure(kind: .timeout, message: "no answer within \(timeout)"))
         } catch let error as NIOTooManyBytesError {
             return .failed(CallFailure(kind: .invalidResponse, message: "the response is larger than \(PluginResponse.maxBodyBytes) bytes (\(error))"))
+        } catch is CancellationError {
+            return .failed(CallFailure(kind: .error, message: "cancelled"))
+        } catch {
+            return .failed(CallFailure(kind: .unreachable, message: "cannot reach the plugin: \(error)"))
+        }
+    }
+
+    /// What an answer means: 200 is parsed, 429 is a throttle, anything else a failure.
+    func classify(status: Int, retryAfter: String?, payload: [UInt8]) -> CallOutcome {
+        switch status {
+        case 200:
+            do {
+                return .response(try PluginResponse.parse(payload))
+            } catch {
+                return .failed(CallFailure(kind: .invalidResponse, message: "invalid response: \(error)"))
+            }
+        case 429:
+            let seconds = retryAfter.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? 1
+            return .throttled(retryAfter: .milliseconds(Int64(min(max(seconds, 0), 3600) * 1000)))
+        default:
+            let text = String(decoding: payload.prefix(200), as: UTF8.self)
+            return .failed(CallFailure(kind: .error, message: "the plugin answered \(status)\(text.isEmpty ? "" : ": \(text)")"))
+        }
+    }
+
+    /// The pool for `url`, made anew if the URL changed.
+    private func pool(for url: String) throws -> PluginConnectionPool {
+        try plainPool.withLock { cached in
+            if let cached, cached.url == url { return cached.pool }
+            let pool = try PluginConnectionPool(url: url, connections: workers, maxResponseBytes: PluginResponse.maxBodyBytes)
+            if let old = cached?.pool { Task { await old.shutdown() } }
+            cached = (url, pool)
+            return pool
+        }
+    }
+
+    private func callPlain(_ url: String, _ body: [UInt8], headers: [(String, String)]) async -> CallOutcome {
+        do {
+            let response = try await pool(for: url).post(body, headers: headers, timeout: timeout)
+            return classify(status: response.status, retryAfter: response.headers.first { $0.0.lowercased() == "retry-after" }?.1,
+                            payload: response.body)
+        } catch let error as PluginConnectionError {
+            switch error.kind {
+            case .timeout: return .failed(CallFailure(kind: .timeout, message: "no answer within \(timeout)"))
+            case .responseTooLarge:
+                return .failed(CallFailure(kind: .invalidResponse, message: "the response is larger than \(PluginResponse.maxBodyBytes) bytes"))
+            case .invalidResponse: return .failed(CallFailure(kind: .invalidResponse, message: "invalid response: \(error)"))
+            case .connectFailed, .connectionClosed: return .failed(CallFailure(kind: .unreachable, message: "cannot reach the plugin: \(error)"))
+            case .invalidURL, .shutdown: return .failed(CallFailure(kind: .error, message: "\(error)"))
+            }
         } catch is CancellationError {
             return .failed(CallFailure(kind: .error, message: "cancelled"))
         } catch {
