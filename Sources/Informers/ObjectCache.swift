@@ -99,12 +99,12 @@ public final class ObjectCache: Sendable {
             if let duplicate = fresh.objects.updateValue(object, forKey: key) { unindex(duplicate, key: key, state: &fresh) }
             Self.index(indexValues(object), key: key, state: &fresh)
         }
+        let current = fresh.objects
         let previous = state.withLock { state in
             swap(&state, &fresh)
             return fresh
         }
         // `fresh` now holds the previous state, released here outside the lock.
-        let current = state.withLock { $0.objects }
         return previous.objects.compactMap { current[$0.key] == nil ? $0.value : nil }
     }
 

@@ -179,7 +179,7 @@ final class NoopPlugin {
         try cc.run()
         cc.waitUntilExit()
         guard cc.terminationStatus == 0 else { throw ValidationError("cc could not build \(source)") }
-        let port = try freePort()
+        let port = try LoopbackPort.pickFree()
         let plugin = try NoopPlugin(binary: binary, port: port)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
@@ -203,20 +203,4 @@ final class NoopPlugin {
         process.waitUntilExit()
         try? await http.shutdown()
     }
-}
-
-/// A free loopback port: bound, read and released.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw ValidationError("cannot find a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -163,3 +163,47 @@ func json(_ text: String) throws -> JSON { try JSON.parse(Array(text.utf8)) }
         }
     }
 }
+
+@Suite struct ResolutionTests {
+    func resolve(_ plugins: String, _ transport: Transport) async throws -> [ResolvedPlugin] {
+        let config = try PlugboardConfig.parse(yaml: "apiVersion: plugboard.dev/v1alpha1\nkind: PlugboardConfig\nplugins:\n" + plugins, file: "c.yaml")
+        return try await ConfigResolver(discovery: Discovery(transport: transport)).resolve(config)
+    }
+
+    @Test func everyProblemIsReportedWithFileAndPlace() async throws {
+        try await withDevServer { _, transport in
+            do {
+                _ = try await resolve("""
+                      - name: a
+                        endpoint: {url: "http://127.0.0.1:1/"}
+                        watch: {apiVersion: example.com/v1, kind: Widget}
+                        owns: [{apiVersion: apps/v1, kind: Deploymint}]
+                      - name: b
+                        endpoint: {url: "http://127.0.0.1:1/"}
+                        watch: {apiVersion: v1, kind: ConfigMap}
+                        permissions: [{apiVersion: v1, kind: ConfigMap, namespaces: all, verbs: [status]}]
+                    """, transport)
+                Issue.record("resolved a config with unknown kinds")
+            } catch let error as ResolutionError {
+                #expect(error.problems == [
+                    "c.yaml: plugins[0].watch: the server does not serve example.com/v1 Widget (check the apiVersion and kind, and that its CRD is installed)",
+                    "c.yaml: plugins[0].owns[0]: the server does not serve apps/v1 Deploymint (check the apiVersion and kind, and that its CRD is installed)",
+                    "c.yaml: plugins[1].permissions: ConfigMap has no status subresource, so the status verb cannot be used",
+                ])
+            }
+        }
+    }
+
+    @Test func defaultPermissionsOfAKindWithoutStatusAreAccepted() async throws {
+        try await withDevServer { _, transport in
+            let plugins = try await resolve("""
+                  - name: a
+                    endpoint: {url: "http://127.0.0.1:1/"}
+                    watch: {apiVersion: v1, kind: ConfigMap}
+                    owns: [{apiVersion: v1, kind: Secret}]
+                """, transport)
+            #expect(plugins.map(\.primary.typeKey) == ["ConfigMap.v1"])
+            #expect(plugins[0].owns.map(\.typeKey) == ["Secret.v1"])
+        }
+    }
+}

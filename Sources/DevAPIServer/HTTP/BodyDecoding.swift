@@ -27,9 +27,11 @@ enum BodyDecoding {
     static func decodeYAML(_ bytes: [UInt8]) throws(APIError) -> JSON {
         if let json = try? JSON.parse(bytes) { return json }
         let text = String(decoding: bytes, as: UTF8.self)
-        let nodes: [Node]
+        var nodes: [Node] = []
         do {
-            nodes = Array(try Yams.compose_all(yaml: text))
+            // Parser.nextRoot rather than compose_all, whose sequence ends quietly at a syntax error.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() { nodes.append(node) }
         } catch {
             throw APIError.badRequest("error converting YAML to JSON: \(error)")
         }

@@ -16,11 +16,13 @@ extension ObjectStore {
     /// that exists is left as it is. Returns `kind/name` of each object.
     @discardableResult
     public func load(manifests text: String, file: String) throws(ManifestError) -> [String] {
-        let nodes: [Node]
+        // Parser.nextRoot rather than compose_all: the latter's sequence ends quietly at a syntax error.
+        var nodes: [Node] = []
         do {
-            nodes = Array(try Yams.compose_all(yaml: text))
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() { nodes.append(node) }
         } catch {
-            throw ManifestError(file: file, document: 0, message: "not YAML: \(error)")
+            throw ManifestError(file: file, document: nodes.count + 1, message: "not YAML: \(error)")
         }
         var loaded: [String] = []
         for (index, node) in nodes.enumerated() {

@@ -143,11 +143,10 @@ public final class PluginController: Sendable {
 
     /// The primaries a related object's change concerns.
     func primaryKeys(relatedTo object: KubeObject, relation: ResolvedPlugin.Related) -> [ReconcileKey] {
-        let all = primaries.values.flatMap { $0.cache.list() }
         if case .same = relation.spec.namespaces, relation.resource.namespaced, plugin.primary.namespaced {
-            return all.filter { $0.metadata.namespace == object.metadata.namespace }.map { ReconcileKey($0.metadata) }
+            return primaries.values.flatMap { $0.cache.byIndex(ObjectCache.namespaceIndex, object.metadata.namespace) }.map { ReconcileKey($0.metadata) }
         }
-        return all.map { ReconcileKey($0.metadata) }
+        return primaries.values.flatMap { $0.cache.list() }.map { ReconcileKey($0.metadata) }
     }
 
     func primary(_ key: ReconcileKey) -> KubeObject? {

@@ -71,7 +71,7 @@ public struct ConfigResolver: Sendable {
         var problems: [String] = []
         var plugins: [ResolvedPlugin] = []
         let mappings = try await discovery.all()
-        func resolve(_ ref: ResourceRef, at path: String, verbs: Set<String> = ["list", "watch"]) -> ResolvedResource? {
+        func resolve(_ ref: ResourceRef, at path: String, verbs: Set<String> = ["list", "watch"], report: Bool = true) -> ResolvedResource? {
             let found = mappings.first { mapping in
                 guard mapping.resource.group == ref.group && mapping.resource.version == ref.version else { return false }
                 switch ref.identifier {
@@ -80,7 +80,7 @@ public struct ConfigResolver: Sendable {
                 }
             }
             guard let found else {
-                problems.append("\(config.file): \(path): the server does not serve \(ref) (check the apiVersion and kind, and that its CRD is installed)")
+                if report { problems.append("\(config.file): \(path): the server does not serve \(ref) (check the apiVersion and kind, and that its CRD is installed)") }
                 return nil
             }
             let missing = verbs.subtracting(found.verbs)
@@ -96,19 +96,21 @@ public struct ConfigResolver: Sendable {
             let related = spec.related.enumerated().map { item in
                 resolve(item.element.resource, at: "\(at).related[\(item.offset)]").map { ResolvedPlugin.Related(resource: $0, spec: item.element) }
             }
+            // Default permissions name the watched and owned kinds, already reported above if unknown.
+            let explicit = spec.permissions != PluginSpec.defaultPermissions(primary: spec.watch.resource, owns: spec.owns)
             let grants = spec.permissions.enumerated().map { item in
-                resolve(item.element.resource, at: "\(at).permissions[\(item.offset)]", verbs: []).map { ResolvedPlugin.Grant(resource: $0, permission: item.element) }
+                resolve(item.element.resource, at: "\(at).permissions[\(item.offset)]", verbs: [], report: explicit)
+                    .map { ResolvedPlugin.Grant(resource: $0, permission: item.element) }
             }
             if let primary, !spec.watch.namespaces.isEmpty, !primary.namespaced {
                 problems.append("\(config.file): \(at).watch.namespaces: \(primary.kind) is cluster-scoped and has no namespaces")
             }
-            if let primary, spec.permissions.contains(where: { $0.verbs.contains(.status) }), !primary.mapping.subresources.contains("status"),
+            // Status writes go to the status subresource. The default permissions grant status on the
+            // primary whether or not it has one; a grant written in the config must be usable.
+            if let primary, explicit, !primary.mapping.subresources.contains("status"),
                grants.contains(where: { $0?.resource == primary && $0?.permission.verbs.contains(.status) == true })
             {
-                // Status writes go to the status subresource; without one they would fail at run time.
-                if spec.permissions != PluginSpec.defaultPermissions(primary: spec.watch.resource, owns: spec.owns) {
-                    problems.append("\(config.file): \(at).permissions: \(primary.kind) has no status subresource, so the status verb cannot be used")
-                }
+                problems.append("\(config.file): \(at).permissions: \(primary.kind) has no status subresource, so the status verb cannot be used")
             }
             if let primary {
                 plugins.append(ResolvedPlugin(spec: spec, primary: primary, owns: owns.compactMap { $0 }, related: related.compactMap { $0 },

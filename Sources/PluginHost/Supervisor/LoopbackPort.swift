@@ -4,11 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-enum LoopbackPort {
+public enum LoopbackPort {
     /// A TCP port on 127.0.0.1 that was free a moment ago: bound with port 0,
     /// read back, released. Another process may take it before the plugin
     /// binds it; the plugin then fails its start, and is restarted on the same port.
-    static func pickFree() throws(SpawnError) -> Int {
+    public static func pickFree() throws(SpawnError) -> Int {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else

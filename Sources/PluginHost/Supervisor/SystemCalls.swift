@@ -69,7 +69,7 @@ enum SystemCalls {
 }
 
 /// Why a plugin process could not be started.
-enum SpawnError: Error, Equatable, CustomStringConvertible {
+public enum SpawnError: Error, Equatable, CustomStringConvertible {
     /// The program was not found: a path that does not exist, or a bare name in no `PATH` directory.
     case notFound(program: String, searched: [String])
     /// The program exists but is a directory or lacks execute permission.
@@ -81,7 +81,7 @@ enum SpawnError: Error, Equatable, CustomStringConvertible {
     /// A system call failed.
     case system(_ call: String, _ code: Int32)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .notFound(let program, let searched) where searched.isEmpty:
             "\(program) does not exist"
