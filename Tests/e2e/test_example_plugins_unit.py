@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import wait_for
+from running_plugin import RunningPlugin, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "docs" / "schemas"
@@ -148,12 +149,6 @@ def assert_valid_response(body):
 
 # Running a plugin -----------------------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def command_from_config(directory):
     """The argv and working directory of the plugin's plugboard.yaml, resolved as the host does."""
     config = yaml.safe_load((directory / "plugboard.yaml").read_text())
@@ -169,43 +164,16 @@ def command_from_config(directory):
     return [program, *command.get("args", [])], cwd
 
 
-class PluginProcess:
-    """A running example plugin and an HTTP client for it."""
+class PluginProcess(RunningPlugin):
+    """A running example plugin, started as its plugboard.yaml says, and an HTTP client for it."""
 
     def __init__(self, directory, log_path, extra_env=None):
-        self.name = directory.name
-        self.port = free_port()
-        self.log_path = log_path
-        self.log = open(log_path, "w")
         argv, cwd = command_from_config(directory)
         env = {k: v for k, v in os.environ.items() if k != "PLUGBOARD_TOKEN"}
-        env.update(PLUGBOARD_PORT=str(self.port), **(extra_env or {}))
-        self.process = subprocess.Popen(argv, cwd=str(cwd), env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        env.update(extra_env or {})
         self.token = (extra_env or {}).get("PLUGBOARD_TOKEN")
-        wait_for(self.healthy, timeout=15, message=f"{self.name} health on port {self.port}")
-
-    def healthy(self):
-        if self.process.poll() is not None:
-            raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.log_path.read_text()}")
-        try:
-            status, _, body = self.call("GET", "/healthz")
-            return status == 200 and body == b"ok\n"
-        except OSError:
-            return False
-
-    def connection(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-
-    def call(self, method, path, body=None, headers=None, connection=None):
-        own = connection is None
-        conn = connection or self.connection()
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            if own:
-                conn.close()
+        super().__init__(directory.name, argv, log_path, cwd=cwd, env=env, headers=self.host_headers(),
+                         check_response=assert_valid_response)
 
     def host_headers(self):
         """What the host sends with every reconcile."""
@@ -217,39 +185,7 @@ class PluginProcess:
     def reconcile(self, request, connection=None):
         problems = REQUEST_SCHEMA.errors(request)
         assert not problems, f"the test built a request the host would not send: {problems}"
-        body = json.dumps(request).encode()
-        status, headers, payload = self.call("POST", "/reconcile", body=body, headers=self.host_headers(),
-                                             connection=connection)
-        assert status == 200, payload
-        assert headers["Content-Type"] == "application/json"
-        assert int(headers["Content-Length"]) == len(payload)
-        answer = json.loads(payload)
-        assert_valid_response(answer)
-        return answer
-
-    def raw(self, data, timeout=5):
-        """Sends bytes on a fresh socket; returns what comes back until the server closes or goes quiet."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
-            sock.sendall(data)
-            chunks = []
-            try:
-                while True:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        return b"".join(chunks), True
-                    chunks.append(chunk)
-            except socket.timeout:
-                return b"".join(chunks), False
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        return super().reconcile(request, connection)
 
 
 @contextlib.contextmanager

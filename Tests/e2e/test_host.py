@@ -160,11 +160,13 @@ def test_throttled_plugin_is_retried_after_retry_after_without_a_failure(tmp_pat
 def test_crashing_plugin_is_restarted_and_other_keys_carry_on(tmp_path, host_factory):
     log = tmp_path / "calls.jsonl"
     dev = host_factory(write_config(tmp_path / "plugboard.yaml", scripted_plugin("scripted", log, "crash")))
-    configmap(dev, "boom", "crash", mode="crash")
+    configmap(dev, "boom", "crash", mode="crash", crashes="2")
     wait_for(lambda: len([c for c in log_lines(log) if c["key"]["name"] == "boom"]) >= 2, timeout=30, message="the crash to repeat after restarts")
     configmap(dev, "calm", "crash", mode="ok", value="v")
     wait_for(lambda: get(dev, "configmap", "calm-child"), timeout=30, message="a key reconciled between crashes")
     assert "crashing on boom as asked" in dev.log_path.read_text()
+    # Once the crashes stop (after the second attempt), the crashing key converges too.
+    wait_for(lambda: get(dev, "configmap", "boom-child"), timeout=30, message="the crashing key reconciled after its crashes")
 
 
 def test_a_hanging_plugin_does_not_slow_another(tmp_path, host_factory):
@@ -255,3 +257,30 @@ def test_run_against_a_cluster_with_json_logs(tmp_path, dev_server):
     assert any(line["msg"] == "plugin host stopped" for line in lines)
     # The API token never reaches the log.
     assert dev_server.token not in (tmp_path / "run.log").read_text()
+
+
+@pytest.mark.parametrize("manifest,expected", [
+    ("apiVersion: v1\nkind: Namespace\nmetadata: {name: fine}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+     "document 2: the server does not serve Widget in example.com/v1"),
+    ("a: [\n", "document 1: not YAML"),
+    ("kind: ConfigMap\nmetadata: {name: x}\n", "document 1: apiVersion and kind are required"),
+])
+def test_bad_manifests_stop_dev_with_the_file_and_document(tmp_path, manifest, expected):
+    path = tmp_path / "objects.yaml"
+    path.write_text(manifest)
+    result = subprocess.run([str(plugboard_binary()), "dev", "--api-only", "--listen", "127.0.0.1:0", "--kubeconfig-out", str(tmp_path / "kc"),
+                             "--manifest", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{path}: {expected}" in result.stderr
+
+
+def test_a_missing_kubeconfig_is_named_and_nothing_starts(tmp_path):
+    config = write_config(tmp_path / "plugboard.yaml", """
+  - name: web
+    endpoint: {url: "http://127.0.0.1:9/reconcile"}
+    watch: {apiVersion: v1, kind: ConfigMap}
+""")
+    result = subprocess.run([str(plugboard_binary()), "run", "--config", str(config), "--kubeconfig", str(tmp_path / "absent")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"kubeconfig: kubeconfig {tmp_path / 'absent'} does not exist" in result.stderr

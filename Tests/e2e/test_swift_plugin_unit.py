@@ -16,17 +16,12 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_for
+from running_plugin import RunningPlugin, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "plugins" / "swift"
 ANNOTATION = "plugboard.dev/checksum"
 ALLOWED_RESPONSE_FIELDS = {"actions", "requeueAfterSeconds", "error"}
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -41,76 +36,13 @@ def checksum_binary():
     return binary
 
 
-class Plugin:
+class Plugin(RunningPlugin):
     """A running checksum-annotator and an HTTP client for it."""
 
     def __init__(self, binary, log_path):
-        self.port = free_port()
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [str(binary)], env=dict(os.environ, PLUGBOARD_PORT=str(self.port)),
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        wait_for(self.healthy, timeout=15, message=f"checksum-annotator health on port {self.port}")
-
-    def healthy(self):
-        if self.process.poll() is not None:
-            raise AssertionError(f"checksum-annotator exited with {self.process.returncode}:\n{self.log_path.read_text()}")
-        try:
-            status, _, body = self.call("GET", "/healthz")
-            return status == 200 and body == b"ok\n"
-        except OSError:
-            return False
-
-    def connection(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-
-    def call(self, method, path, body=None, headers=None, connection=None):
-        own = connection is None
-        conn = connection or self.connection()
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            if own:
-                conn.close()
-
-    def reconcile(self, request, connection=None):
-        body = json.dumps(request).encode()
-        status, headers, payload = self.call("POST", "/reconcile", body=body,
-                                             headers={"Content-Type": "application/json"}, connection=connection)
-        assert status == 200, payload
-        assert headers["Content-Type"] == "application/json"
-        assert int(headers["Content-Length"]) == len(payload)
-        answer = json.loads(payload)
-        assert set(answer) <= ALLOWED_RESPONSE_FIELDS, answer  # the host rejects unknown fields
-        return answer
-
-    def raw(self, data, timeout=5):
-        """Sends bytes on a fresh socket and returns everything read until the server closes or goes quiet."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
-            sock.sendall(data)
-            chunks = []
-            try:
-                while True:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        return b"".join(chunks), True
-                    chunks.append(chunk)
-            except socket.timeout:
-                return b"".join(chunks), False
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        def within_protocol(answer):
+            assert set(answer) <= ALLOWED_RESPONSE_FIELDS, answer  # the host rejects unknown fields
+        super().__init__("checksum-annotator", [str(binary)], log_path, check_response=within_protocol)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 The primary is a ConfigMap; its `data.mode` says how to answer:
   ok         apply a child ConfigMap `<name>-child` (owned) with the primary's data.value
   sleep      answer after `data.seconds` (default 30): the host's timeout fires
-  crash      exit the process at once (the host restarts it)
+  crash      exit the process at once (the host restarts it) while the attempt is at most
+             `data.crashes` (default 2), then as `ok`
   status500  answer 500
   garbage    answer 200 with a body that is not JSON
   shape      answer 200 with an action of an unknown type
@@ -70,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "sleep":
             time.sleep(float(primary["data"].get("seconds", "30")))
             return self.reply(200, {})
-        if mode == "crash":
+        if mode == "crash" and request["attempt"] <= int(primary["data"].get("crashes", "2")):
             print(f"crashing on {name} as asked", flush=True)
             os._exit(3)
         if mode == "status500":
