@@ -214,7 +214,7 @@ import PluginHost
         defer { server.stop() }
         let pool = try PluginConnectionPool(url: "http://127.0.0.1:\(server.port)/", connections: 1)
         async let first = pool.post([], headers: [], timeout: .seconds(5))
-        try await Task.sleep(for: .milliseconds(100))
+        try await server.waitForRequests(1)
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: PluginConnectionError.self) {
@@ -237,7 +237,7 @@ import PluginHost
         let clock = ContinuousClock()
         let start = clock.now
         let task = Task { try await pool.post([], headers: [], timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(200))
+        try await server.waitForRequests(1)
         task.cancel()
         let result = await task.result
         #expect(throws: CancellationError.self) { try result.get() }
@@ -253,7 +253,7 @@ import PluginHost
         defer { server.stop() }
         let pool = try PluginConnectionPool(url: "http://127.0.0.1:\(server.port)/", connections: 1)
         async let first = pool.post([], headers: [], timeout: .seconds(5))
-        try await Task.sleep(for: .milliseconds(50))
+        try await server.waitForRequests(1)
         let waiting = Task { try await pool.post([], headers: [], timeout: .seconds(30)) }
         try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
@@ -355,6 +355,19 @@ final class PluginConnectionTestServer: Sendable {
 
     var connectionCount: Int { state.withLock { $0.connections } }
     var requests: [Request] { state.withLock { $0.requests } }
+
+    /// Returns once the server has read `count` requests (a call is in flight), instead of
+    /// sleeping a guessed time that a loaded machine may overrun.
+    func waitForRequests(_ count: Int, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while requests.count < count {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the server read \(requests.count) requests, not \(count), within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     private init(channel: any Channel) {
         self.channel = channel
