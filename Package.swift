@@ -43,13 +43,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
         // Informers: reflector, cache with indexes, shared informers.
         .target(
             name: "Informers",
-            dependencies: ["KubeClient", "KubeCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KubeClient", "KubeCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         // Work queues with client-go's semantics, rate limiters, metrics. No Kubernetes dependency.
@@ -103,10 +108,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The host's HTTP server: /metrics, /healthz, /readyz and the live dashboard.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "PluginHost", "Informers", "KubeClient", "WorkQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "plugboard",
             dependencies: [
-                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient", "KubeCore",
+                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient", "KubeCore", "Observability",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "plugboard-bench",
             dependencies: [
-                "DevAPIServer", "KubeCore", "KubeClient", "Informers", "PluginHost", "PluginConfig", "WorkQueue",
+                "DevAPIServer", "KubeCore", "KubeClient", "Informers", "PluginHost", "PluginConfig", "WorkQueue", "Observability",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -161,6 +182,19 @@ let package = Package(
         .testTarget(
             name: "WorkQueueTests",
             dependencies: ["WorkQueue", .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "Observability", "PluginHost", "PluginConfig", "KubeClient", "KubeCore", "DevAPIServer", "WorkQueue",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "PluginConfigTests", dependencies: ["PluginConfig", "KubeCore"], swiftSettings: strict),

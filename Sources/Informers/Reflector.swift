@@ -71,6 +71,7 @@ public final class Reflector: Sendable {
     let configuration: ReflectorConfiguration
     let handler: @Sendable (InformerEvent) async -> Void
     let logger: Logger
+    let metrics: ReflectorMetrics
     private let synced = Mutex(false)
     private let syncWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
@@ -87,6 +88,7 @@ public final class Reflector: Sendable {
         var logger = logger
         logger[metadataKey: "resource"] = "\(client.resource)"
         self.logger = logger
+        self.metrics = ReflectorMetrics(resource: client.resource, namespace: client.namespace, labelSelector: labelSelector, fieldSelector: fieldSelector)
     }
 
     /// Whether the first list has been stored.
@@ -122,18 +124,29 @@ public final class Reflector: Sendable {
         var initial: State { streaming ? .streaming : .listing }
         var state = resumeVersion.map { State.watching(from: $0) } ?? initial
         var failures = 0
+        var listReason = ReflectorMetrics.ListReason.initial
         while !Task.isCancelled {
             do {
+                let next: State
                 switch state {
                 case .listing:
-                    state = .watching(from: try await listAndReplace())
+                    metrics.listed(listReason)
+                    next = .watching(from: try await listAndReplace())
                     markSynced()
                 case .streaming:
-                    state = try await streamAndWatch()
+                    next = try await streamAndWatch(reason: listReason)
                 case .watching(let from):
-                    state = try await watch(from: from)
+                    next = try await watch(from: from)
                 }
-                if state == .listing || state == .streaming { state = initial }
+                // How the watch that ran (after a stream, or on its own) ended.
+                switch (state, next) {
+                case (.listing, _): break
+                case (_, .watching): metrics.watchRestarted(.closed)
+                default:
+                    metrics.watchRestarted(.expired)
+                    listReason = .expired
+                }
+                state = next == .listing || next == .streaming ? initial : next
                 failures = 0
             } catch is CancellationError {
                 return
@@ -145,13 +158,24 @@ public final class Reflector: Sendable {
                 failures += 1
                 let delay = backoff(failures)
                 logger.warning("reflector failed, retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)", "failures": "\(failures)"])
-                if case .watching = state, let apiError = error as? KubeAPIError, apiError.isGone { state = initial }
+                if case .watching = state {
+                    let gone = (error as? KubeAPIError)?.isGone == true
+                    metrics.watchRestarted(gone ? .expired : .error)
+                    if gone {
+                        state = initial
+                        listReason = .expired
+                    }
+                } else {
+                    listReason = .error
+                }
                 do { try await Task.sleep(for: delay) } catch { return }
             }
         }
     }
 
     private func markSynced() {
+        metrics.synced.record(1)
+        metrics.objects.record(Double(cache.count))
         let waiters = synced.withLock { wasSynced -> [CheckedContinuation<Void, Never>] in
             if wasSynced { return [] }
             wasSynced = true
@@ -213,6 +237,7 @@ public final class Reflector: Sendable {
             }
         }
         for vanished in cache.replace(with: items) { events.append(.deleted(vanished, finalStateUnknown: true)) }
+        metrics.objects.record(Double(cache.count))
         for event in events { await handler(event) }
     }
 
@@ -225,7 +250,7 @@ public final class Reflector: Sendable {
     /// collected aside and then replaces the cache as a list would, so a
     /// streaming list that fails half way leaves the cache as it was. The same
     /// watch then goes on as a normal one.
-    private func streamAndWatch() async throws -> State {
+    private func streamAndWatch(reason: ReflectorMetrics.ListReason) async throws -> State {
         let timeout = Int.random(in: configuration.watchTimeoutSeconds)
         let batches: AsyncThrowingStream<[WatchEvent], any Error>
         do {
@@ -235,6 +260,7 @@ public final class Reflector: Sendable {
         } catch let error as KubeAPIError where error.code == 400 || error.code == 422 || error.code == 501 {
             throw StreamingListUnsupported(reason: "\(error.code) \(error.message)")
         }
+        metrics.listed(reason)
         var initial: [String: KubeObject] = [:]
         var nextProgress = configuration.progressEvery
         var iterator = batches.makeAsyncIterator()
@@ -311,6 +337,7 @@ public final class Reflector: Sendable {
                 throw KubeAPIError(code: Int(status.code ?? 500), reason: status.reason ?? "Unknown", message: status.message ?? "watch error")
             }
           }
+          metrics.objects.record(Double(cache.count))
           guard let next = try await batches.next() else { return .watching(from: last) }
           batch = next[...]
         }

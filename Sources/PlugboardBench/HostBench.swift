@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import Logging
 import Metrics
+import Observability
 import PluginConfig
 import PluginHost
 import Synchronization
@@ -25,9 +26,19 @@ struct HostBench: AsyncParsableCommand {
     @Option(help: "Timed runs of the initial reconcile.") var runs = 3
     @Option(help: "Changes per second for the latency run.") var rate = 1_000.0
     @Option(help: "Changes in the latency run.") var changes = 10_000
+    @Option(help: "Metrics backend: prometheus (as plugboard run has it) or none.") var metrics = "prometheus"
+
+    func validate() throws {
+        guard ["prometheus", "none"].contains(metrics) else { throw ValidationError("--metrics must be prometheus or none") }
+    }
 
     func run() async throws {
-        MetricsSystem.bootstrap(ReconcileCounter.shared)
+        if metrics == "prometheus" {
+            // What `plugboard run` records into, plus the counter the benchmark reads.
+            MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [PlugboardMetricsFactory(), ReconcileCounter.shared]))
+        } else {
+            MetricsSystem.bootstrap(ReconcileCounter.shared)
+        }
         let plugin = try await NoopPlugin.start()
         do {
             try await measure(plugin)
@@ -39,7 +50,7 @@ struct HostBench: AsyncParsableCommand {
     }
 
     func measure(_ plugin: NoopPlugin) async throws {
-        print("host objects=\(objects) workers=\(workers) runs=\(runs)")
+        print("host objects=\(objects) workers=\(workers) runs=\(runs) metrics=\(metrics)")
         if let limit = try wrkLimit(url: plugin.url + "/reconcile") {
             print(String(format: "  plugin round trips alone (wrk, %d connections, 1.5 KB bodies): %.0f requests/s", workers, limit))
         } else {

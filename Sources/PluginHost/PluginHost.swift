@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Informers
 import KubeClient
 import Logging
+import Metrics
 import PluginConfig
 import ServiceLifecycle
 import Synchronization
@@ -20,6 +21,7 @@ public final class PluginHost: Service, Sendable {
     public let shutdownGrace: Duration
     public let reflectorConfiguration: ReflectorConfiguration
     private let state = Mutex<State>(State())
+    private let readyGauge = Gauge(label: PluginHostMetricNames.ready)
 
     struct State {
         var controllers: [PluginController] = []
@@ -36,6 +38,18 @@ public final class PluginHost: Service, Sendable {
         self.logger = logger
         self.shutdownGrace = shutdownGrace
         self.reflectorConfiguration = reflectorConfiguration
+        readyGauge.record(0)
+    }
+
+    /// What `/readyz` answers: ready once every informer has synced and the
+    /// workers run; otherwise the reasons, one per informer still listing.
+    public func readiness() -> Readiness {
+        let (ready, factory) = state.withLock { ($0.ready, $0.factory) }
+        if ready { return Readiness(ready: true, reasons: []) }
+        guard let factory else { return Readiness(ready: false, reasons: ["resolving the configuration against the cluster"]) }
+        var reasons = factory.all.filter { !$0.hasSynced }.map { "informer \($0.key.resource.groupVersion)/\($0.key.resource.resource) in \($0.key.namespace.map { "namespace \($0)" } ?? "all namespaces") has not synced" }
+        if reasons.isEmpty { reasons = ["starting the workers"] }
+        return Readiness(ready: false, reasons: reasons.sorted())
     }
 
     /// The controllers, once `run` has resolved the config.
@@ -173,9 +187,21 @@ public final class PluginHost: Service, Sendable {
     private func markReady() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.ready = true
+            readyGauge.record(1)
             defer { state.readyWaiters = [] }
             return state.readyWaiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// Whether the host is ready, and why not.
+public struct Readiness: Sendable, Equatable {
+    public var ready: Bool
+    public var reasons: [String]
+
+    public init(ready: Bool, reasons: [String]) {
+        self.ready = ready
+        self.reasons = reasons
     }
 }

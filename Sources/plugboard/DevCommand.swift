@@ -3,6 +3,7 @@ import DevAPIServer
 import Foundation
 import KubeClient
 import Logging
+import Observability
 import PluginConfig
 import PluginHost
 import ServiceLifecycle
@@ -39,6 +40,10 @@ struct DevCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("listen"), help: "Address to listen on, HOST:PORT. Port 0 picks a free port.")
     var listen: String = "127.0.0.1:0"
+
+    @Option(name: .customLong("metrics-address"),
+            help: "Where the host serves /metrics, /healthz, /readyz and the dashboard, HOST:PORT (port 0 picks a free one). Not with --api-only.")
+    var metricsAddress: String = ObservabilityOptions.defaultAddress
 
     @Option(name: .customLong("kubeconfig-out"), help: "Where to write the kubeconfig.")
     var kubeconfigOut: String = DevCommand.defaultKubeconfigPath
@@ -80,6 +85,7 @@ struct DevCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try ListenAddress(listen)
+        _ = try ListenAddress(metricsAddress, flag: "--metrics-address")
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json, got \"\(logFormat)\"") }
         if apiOnly && config != nil { throw ValidationError("--api-only cannot be combined with --config") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -111,6 +117,8 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         let address = try ListenAddress(listen)
         LoggingSystem.bootstrap(makeLogHandlerFactory(format: logFormat, level: Logger.Level(rawValue: logLevel)!))
+        // Before anything makes a metric: handles made earlier would go nowhere.
+        let registry = PlugboardMetricsFactory.bootstrap(version: PlugboardVersion.current)
         var logger = Logger(label: "plugboard.dev")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         var config = DevServer.Configuration()
@@ -153,9 +161,16 @@ struct DevCommand: AsyncParsableCommand {
         let server = try DevServer(configuration: config, logger: logger)
         var serverCA = server.certificateAuthority?.certificatePEM
         if case .provided(let chain, _) = config.tls { serverCA = chain }
+        let slot = HostSlot()
         let devHost = DevHost(server: server, caPEM: serverCA, token: token, config: hostConfig, manifests: manifestTexts, logger: logger,
-                              shutdownGrace: .seconds(shutdownGrace))
-        let group = ServiceGroup(configuration: .init(services: [server, devHost], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                              shutdownGrace: .seconds(shutdownGrace), slot: slot)
+        // The observability server runs with the host, and is listed first so that it stops last.
+        let observability = try hostConfig.map { config in
+            try ObservabilityOptions.makeServer(address: metricsAddress, registry: registry, plugins: config.plugins.map(\.name),
+                                                readiness: { slot.readiness() }, logger: logger)
+        }
+        let services: [any Service] = (observability.map { [$0] } ?? []) + [server, devHost]
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -165,8 +180,11 @@ struct DevCommand: AsyncParsableCommand {
                 if case .provided(let chain, _) = config.tls { caPEM = chain }
                 let kubeconfig = DevKubeconfig.render(server: url, caPEM: caPEM, token: token)
                 try DevKubeconfig.write(kubeconfig, to: kubeconfigOut)
-                var banner = """
-                    Dev API server: \(url)
+                var banner = "Dev API server: \(url)\n"
+                if let observability {
+                    banner += "Dashboard:      http://\(try await observability.ready())/\n"
+                }
+                banner += """
                     Kubeconfig:     \(kubeconfigOut)
                     Try:            KUBECONFIG=\(kubeconfigOut) kubectl get namespaces
 
@@ -183,6 +201,9 @@ struct DevCommand: AsyncParsableCommand {
         } catch let error as ResolutionError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
+        } catch let error as ObservabilityServer.ListenError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }
@@ -198,6 +219,7 @@ struct DevHost: Service {
     let manifests: [(String, String)]
     let logger: Logger
     let shutdownGrace: Duration
+    let slot: HostSlot
 
     func run() async throws {
         let url = try await server.ready()
@@ -216,6 +238,7 @@ struct DevHost: Service {
         transportConfiguration.burst = config.client.rateLimit.burst
         let transport = try Transport(transportConfiguration)
         let host = PluginHost(config: config, transport: transport, logger: logger, shutdownGrace: shutdownGrace)
+        slot.set(host)
         do {
             try await host.run()
         } catch {
@@ -231,15 +254,15 @@ struct ListenAddress {
     var host: String
     var port: Int
 
-    init(_ text: String) throws {
+    init(_ text: String, flag: String = "--listen") throws {
         guard let colon = text.lastIndex(of: ":") else {
-            throw ValidationError("--listen: \"\(text)\" is not HOST:PORT")
+            throw ValidationError("\(flag): \"\(text)\" is not HOST:PORT")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ValidationError("--listen: \"\(text)\" has no host") }
+        guard !host.isEmpty else { throw ValidationError("\(flag): \"\(text)\" has no host") }
         guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--listen: \"\(text)\" has no valid port (0 to 65535)")
+            throw ValidationError("\(flag): \"\(text)\" has no valid port (0 to 65535)")
         }
         self.host = host
         self.port = port

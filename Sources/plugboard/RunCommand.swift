@@ -3,6 +3,7 @@ import Foundation
 import KubeClient
 import KubeCore
 import Logging
+import Observability
 import PluginConfig
 import PluginHost
 import ServiceLifecycle
@@ -31,10 +32,19 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var host: HostOptions
 
-    func validate() throws { try host.validate() }
+    @Option(name: .customLong("metrics-address"),
+            help: "Where to serve /metrics, /healthz, /readyz and the dashboard, HOST:PORT (port 0 picks a free one; the address is logged).")
+    var metricsAddress: String = ObservabilityOptions.defaultAddress
+
+    func validate() throws {
+        try host.validate()
+        _ = try ListenAddress(metricsAddress, flag: "--metrics-address")
+    }
 
     func run() async throws {
         LoggingSystem.bootstrap(host.logHandlerFactory)
+        // Before anything makes a metric: handles made earlier would go nowhere.
+        let registry = PlugboardMetricsFactory.bootstrap(version: PlugboardVersion.current)
         let logger = host.makeLogger()
         let plugboardConfig: PlugboardConfig
         do {
@@ -55,13 +65,22 @@ struct RunCommand: AsyncParsableCommand {
         transportConfiguration.burst = plugboardConfig.client.rateLimit.burst
         let transport = try Transport(transportConfiguration)
         let pluginHost = PluginHost(config: plugboardConfig, transport: transport, logger: logger, shutdownGrace: .seconds(host.shutdownGrace))
-        let group = ServiceGroup(configuration: .init(services: [pluginHost], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let observability = try ObservabilityOptions.makeServer(address: metricsAddress, registry: registry,
+                                                                plugins: plugboardConfig.plugins.map(\.name),
+                                                                readiness: { pluginHost.readiness() }, logger: logger)
+        // Listed first, so that it stops last: /metrics stays up while the host drains.
+        let group = ServiceGroup(configuration: .init(services: [observability, pluginHost], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
         do {
             try await group.run()
         } catch let error as ResolutionError {
             try? await transport.shutdown()
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
+        } catch let error as ObservabilityServer.ListenError {
+            try? await transport.shutdown()
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
         }
         try await transport.shutdown()
     }

@@ -47,6 +47,9 @@ class DevServer:
 
     def __init__(self, workdir: Path, extra_args=(), api_only=True, env=None):
         self.workdir = workdir
+        if not api_only and "--metrics-address" not in extra_args:
+            # The host's own server: a free port, so tests never collide on the default one.
+            extra_args = [*extra_args, "--metrics-address", "127.0.0.1:0"]
         self.kubeconfig = workdir / "kubeconfig"
         self.log_path = workdir / "server.log"
         self.log = open(self.log_path, "w")
@@ -56,6 +59,7 @@ class DevServer:
             stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=str(ROOT), env=env,
         )
         self.url = None
+        self.dashboard_url = None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
@@ -63,6 +67,8 @@ class DevServer:
                 break
             if line.startswith("Dev API server:"):
                 self.url = line.split(":", 1)[1].strip()
+            if line.startswith("Dashboard:"):
+                self.dashboard_url = line.split(":", 1)[1].strip().rstrip("/")
             if line.startswith("Kubeconfig:"):
                 break
         if not self.url or not self.kubeconfig.exists():

@@ -52,6 +52,8 @@ def test_bad_flags_are_rejected_with_the_flag_named(tmp_path):
         (["--tls-cert-file", str(tmp_path / "missing.crt")], "--tls-cert-file and --tls-key-file go together"),
         (["--tls-cert-file", str(tmp_path / "missing.crt"), "--tls-key-file", str(tmp_path / "missing.key")], "--tls-cert-file: cannot read"),
         (["--log-level", "loud"], "--log-level"),
+        (["--metrics-address", "nowhere"], "--metrics-address"),
+        (["--metrics-address", "127.0.0.1:70000"], "--metrics-address"),
         (["--no-auth", "--client-ca-file", "x"], "--no-auth cannot be combined"),
     ]
     for args, message in cases:

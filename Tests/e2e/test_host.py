@@ -213,8 +213,8 @@ def test_unknown_kinds_are_reported_before_anything_runs(tmp_path, dev_server):
     owns:
       - {apiVersion: apps/v1, kind: Deploymint}
 """)
-    result = subprocess.run([str(plugboard_binary()), "run", "--config", str(config), "--kubeconfig", str(dev_server.kubeconfig)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([str(plugboard_binary()), "run", "--config", str(config), "--kubeconfig", str(dev_server.kubeconfig),
+                             "--metrics-address", "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "plugins[0].watch: the server does not serve example.com/v1 Widget" in result.stderr
     assert "plugins[0].owns[0]: the server does not serve apps/v1 Deploymint" in result.stderr
@@ -242,7 +242,8 @@ def test_run_against_a_cluster_with_json_logs(tmp_path, dev_server):
     config = write_config(tmp_path / "plugboard.yaml", scripted_plugin("scripted", log, "json"))
     stderr = open(tmp_path / "run.log", "w")
     host = subprocess.Popen([str(plugboard_binary()), "run", "--config", str(config), "--kubeconfig", str(dev_server.kubeconfig),
-                             "--log-format", "json", "--shutdown-grace", "5"], stderr=stderr, stdout=subprocess.DEVNULL)
+                             "--log-format", "json", "--shutdown-grace", "5", "--metrics-address", "127.0.0.1:0"],
+                            stderr=stderr, stdout=subprocess.DEVNULL)
     try:
         configmap(dev_server, "viajson", "json", mode="ok", value="1")
         wait_for(lambda: get(dev_server, "configmap", "viajson-child"), timeout=30, message="a reconcile through plugboard run")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -43,6 +44,7 @@ public final class Transport: Sendable {
     let limiter: TokenBucket
     let base: String
     let logger: Logger
+    let metrics = APIClientMetrics()
 
     public init(_ configuration: TransportConfiguration, limiterClock: any LimiterClock = SystemLimiterClock(),
                 logger: Logger = Logger(label: "plugboard.kubeclient")) throws
@@ -174,12 +176,17 @@ public final class Transport: Sendable {
     {
         var attempt = 0
         var reauthenticated = false
+        let verb = APIClientMetrics.verb(of: request)
         while true {
             try await limiter.wait()
             let result: (APIResponse, Extra)
+            let start = ContinuousClock.now
             do {
                 result = try await execute(try await makeHTTPRequest(request))
-            } catch where request.isIdempotent && attempt < configuration.maxRetries && Self.mayRetry(error) {
+                metrics.record(verb: verb, code: String(result.0.status), since: start)
+            } catch {
+                if !(error is CancellationError) && !Task.isCancelled { metrics.record(verb: verb, code: "error", since: start) }
+                guard request.isIdempotent && attempt < configuration.maxRetries && Self.mayRetry(error) else { throw error }
                 attempt += 1
                 logger.debug("retrying after a connection failure", metadata: ["path": "\(request.path)", "attempt": "\(attempt)", "error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(min(1000, 50 << min(attempt, 5))))

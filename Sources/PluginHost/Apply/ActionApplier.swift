@@ -102,7 +102,7 @@ public struct ActionApplier: Sendable {
             let (resource, namespace) = try grant(apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, verb: .delete, key: key)
             return PlannedWrite(action: action.name, resource: resource.gvr, namespace: namespace, name: target.name, operation: .delete(uid: uid))
         case .status(let status):
-            guard let primary else { throw Reason(message: "the primary object is gone; there is no status to write") }
+            guard primary != nil else { throw Reason(message: "the primary object is gone; there is no status to write") }
             guard plugin.grants.contains(where: { $0.resource.gvr == plugin.primary.gvr && $0.permission.verbs.contains(.status) }) else {
                 throw Reason(message: "the plugin's permissions do not allow status on \(plugin.primary.kind)")
             }

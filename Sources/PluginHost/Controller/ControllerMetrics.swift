@@ -1,9 +1,46 @@
 import Metrics
-import Synchronization
 
-/// A plugin controller's metrics (listed in docs/operations.md). Label values are bounded:
-/// plugin names, results, action names and limiter names — never a key or an
-/// error text.
+/// The names of the host's own metrics (documented in docs/metrics.md). Label
+/// values are bounded: plugin names, results, action names and limiter names —
+/// never a key, an object name or an error text.
+public enum PluginHostMetricNames {
+    /// Counter by `plugin`, `result` (`CallResult`).
+    public static let calls = "plugboard_plugin_calls_total"
+    /// Histogram by `plugin`: each plugin call, request sent to answer read.
+    public static let callDuration = "plugboard_plugin_call_duration_seconds"
+    /// Gauge by `plugin`: plugin calls in progress.
+    public static let callsInFlight = "plugboard_plugin_calls_in_flight"
+    /// Counter by `plugin`, `result` (`ReconcileResult`).
+    public static let reconciles = "plugboard_reconciles_total"
+    /// Histogram by `plugin`: a whole reconcile.
+    public static let reconcileDuration = "plugboard_reconcile_duration_seconds"
+    /// Counter by `plugin`, `action`, `result` (`success`, `error`, `rejected`).
+    public static let actions = "plugboard_actions_total"
+    /// Counter by `plugin`: updates skipped by the plugin's event filters.
+    public static let eventsFiltered = "plugboard_events_filtered_total"
+    /// Histogram by `plugin`, `limiter` (`dispatch`, `writes`): time spent waiting for a token.
+    public static let rateLimitWait = "plugboard_rate_limit_wait_seconds"
+    /// Gauge by `plugin`: 1 while a supervised plugin process is up (healthy), else 0.
+    public static let processUp = "plugboard_plugin_process_up"
+    /// Counter by `plugin`: restarts of a supervised plugin process.
+    public static let processRestarts = "plugboard_plugin_process_restarts_total"
+    /// Gauge: 1 once every informer has synced and the workers run.
+    public static let ready = "plugboard_ready"
+
+    /// The `result` values of `plugboard_plugin_calls_total`.
+    public static let callResults = ["success", "throttled", "error", "timeout", "invalid_response", "unreachable"]
+    /// The `result` values of `plugboard_reconciles_total`: the call results, then what applying the answer gave.
+    public static let reconcileResults = callResults + ["rejected", "conflict", "apply_error", "plugin_error"]
+    /// The `action` values of `plugboard_actions_total`.
+    public static let actionNames = ["apply", "create", "update", "patch", "delete", "status", "event", "addFinalizer", "removeFinalizer"]
+    /// The `result` values of `plugboard_actions_total`.
+    public static let actionResults = ["success", "error", "rejected"]
+}
+
+/// A plugin controller's metric handles. Every series a plugin can have is made
+/// here, up front: the hot path only looks a handle up in an immutable
+/// dictionary, and Prometheus sees zeros rather than absent series (so `rate()`
+/// and alerts work from the first failure on).
 final class ControllerMetrics: Sendable {
     enum Limiter: String { case dispatch, writes }
 
@@ -12,43 +49,55 @@ final class ControllerMetrics: Sendable {
     let filtered: Counter
     let callDuration: Metrics.Timer
     let reconcileDuration: Metrics.Timer
-    private let counters = Mutex<[String: Counter]>([:])
+    private let calls: [String: Counter]
+    private let reconciles: [String: Counter]
+    private let actions: [String: Counter]
     private let waits: [Limiter: Metrics.Timer]
 
     init(plugin: String) {
+        typealias Names = PluginHostMetricNames
         self.plugin = plugin
-        inFlight = Meter(label: "plugboard_plugin_calls_in_flight", dimensions: [("plugin", plugin)])
-        filtered = Counter(label: "plugboard_events_filtered_total", dimensions: [("plugin", plugin)])
-        callDuration = Metrics.Timer(label: "plugboard_plugin_call_duration_seconds", dimensions: [("plugin", plugin)], preferredDisplayUnit: .seconds)
-        reconcileDuration = Metrics.Timer(label: "plugboard_reconcile_duration_seconds", dimensions: [("plugin", plugin)], preferredDisplayUnit: .seconds)
+        let dimensions = [("plugin", plugin)]
+        inFlight = Meter(label: Names.callsInFlight, dimensions: dimensions)
+        filtered = Counter(label: Names.eventsFiltered, dimensions: dimensions)
+        callDuration = Metrics.Timer(label: Names.callDuration, dimensions: dimensions, preferredDisplayUnit: .seconds)
+        reconcileDuration = Metrics.Timer(label: Names.reconcileDuration, dimensions: dimensions, preferredDisplayUnit: .seconds)
+        calls = Dictionary(uniqueKeysWithValues: Names.callResults.map {
+            ($0, Counter(label: Names.calls, dimensions: dimensions + [("result", $0)]))
+        })
+        reconciles = Dictionary(uniqueKeysWithValues: Names.reconcileResults.map {
+            ($0, Counter(label: Names.reconciles, dimensions: dimensions + [("result", $0)]))
+        })
+        var actions: [String: Counter] = [:]
+        for action in Names.actionNames {
+            for result in Names.actionResults {
+                actions[Self.actionKey(action, result)] = Counter(label: Names.actions, dimensions: dimensions + [("action", action), ("result", result)])
+            }
+        }
+        self.actions = actions
         waits = [
-            .dispatch: Metrics.Timer(label: "plugboard_rate_limit_wait_seconds", dimensions: [("plugin", plugin), ("limiter", "dispatch")], preferredDisplayUnit: .seconds),
-            .writes: Metrics.Timer(label: "plugboard_rate_limit_wait_seconds", dimensions: [("plugin", plugin), ("limiter", "writes")], preferredDisplayUnit: .seconds),
+            .dispatch: Metrics.Timer(label: Names.rateLimitWait, dimensions: dimensions + [("limiter", "dispatch")], preferredDisplayUnit: .seconds),
+            .writes: Metrics.Timer(label: Names.rateLimitWait, dimensions: dimensions + [("limiter", "writes")], preferredDisplayUnit: .seconds),
         ]
+        inFlight.set(0)
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let id = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return counters.withLock { counters in
-            if let counter = counters[id] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions)
-            counters[id] = counter
-            return counter
-        }
-    }
+    private static func actionKey(_ action: String, _ result: String) -> String { action + "|" + result }
 
     func called(_ result: String, since start: ContinuousClock.Instant) {
-        counter("plugboard_plugin_calls_total", [("plugin", plugin), ("result", result)]).increment()
+        precondition(calls[result] != nil, "unknown plugin call result \(result)")
+        calls[result]?.increment()
         callDuration.recordInterval(since: start)
     }
 
     func reconciled(_ result: String, since start: ContinuousClock.Instant) {
-        counter("plugboard_reconciles_total", [("plugin", plugin), ("result", result)]).increment()
+        precondition(reconciles[result] != nil, "unknown reconcile result \(result)")
+        reconciles[result]?.increment()
         reconcileDuration.recordInterval(since: start)
     }
 
     func action(_ action: String, _ result: String) {
-        counter("plugboard_actions_total", [("plugin", plugin), ("action", action), ("result", result)]).increment()
+        actions[Self.actionKey(action, result)]?.increment()
     }
 
     func rateLimitWait(_ limiter: Limiter, since start: ContinuousClock.Instant) {

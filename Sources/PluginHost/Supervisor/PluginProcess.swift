@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import Metrics
 import PluginConfig
 import Synchronization
 
@@ -46,6 +47,8 @@ public final class PluginProcess: Sendable {
     let stableRunDuration: Duration
     let logger: Logger
     let httpClient: HTTPClient
+    let upGauge: Gauge
+    let restartCounter: Counter
     private let status: Mutex<Status>
 
     private struct Status {
@@ -98,6 +101,9 @@ public final class PluginProcess: Sendable {
         self.logger = logger
         self.httpClient = httpClient
         self.status = Mutex(Status(onStateChange: onStateChange))
+        self.upGauge = Gauge(label: PluginHostMetricNames.processUp, dimensions: [("plugin", name)])
+        self.restartCounter = Counter(label: PluginHostMetricNames.processRestarts, dimensions: [("plugin", name)])
+        upGauge.record(0)
     }
 
     /// `http://127.0.0.1:<port>`, the same for every restart. Reading it picks
@@ -188,6 +194,7 @@ public final class PluginProcess: Sendable {
             if state == .up { status.upWaiters = [:] }
             return (waiters, status.onStateChange)
         }
+        upGauge.record(state == .up ? 1 : 0)
         for waiter in waiters { waiter.resume() }
         callback?(state)
     }
@@ -198,5 +205,6 @@ public final class PluginProcess: Sendable {
 
     func countRestart() {
         status.withLock { $0.restarts += 1 }
+        restartCounter.increment()
     }
 }
