@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Metrics
+import Observability
 import Prometheus
 import Synchronization
 import WorkQueue
@@ -70,7 +71,7 @@ struct WorkQueueBench: AsyncParsableCommand {
 
     /// With `itemsLoop`, each worker runs `for await key in queue.items()` (whose `next()` is
     /// done(previous) and get in one step) instead of `while let key = await queue.get() { done }`.
-    private func addGetDone(metrics factory: PrometheusMetricsFactory?, itemsLoop: Bool) async throws {
+    private func addGetDone(metrics factory: PlugboardMetricsFactory?, itemsLoop: Bool) async throws {
         let queue = WorkQueue<Int>(name: factory == nil ? nil : "bench", metricsFactory: factory)
         let n = items
         let processed = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -207,17 +208,11 @@ private final class BenchProgress: Sendable {
 
 // MARK: - The Prometheus backend
 
-/// A swift-prometheus factory on a fresh registry, with client-go's buckets for the two
-/// workqueue duration histograms (10 ns to 10 s, one per power of ten).
-func makeBenchPrometheusFactory() -> (PrometheusMetricsFactory, PrometheusCollectorRegistry) {
-    let registry = PrometheusCollectorRegistry()
-    var factory = PrometheusMetricsFactory(registry: registry)
-    let buckets: [Duration] = (0..<10).map { .nanoseconds(10 * Int64(pow(10.0, Double($0)))) }
-    factory.durationHistogramBuckets = [
-        WorkQueueMetricNames.queueDuration: buckets,
-        WorkQueueMetricNames.workDuration: buckets,
-    ]
-    return (factory, registry)
+/// The factory `plugboard run` records into (swift-prometheus, with client-go's buckets for the
+/// two workqueue duration histograms: 10 ns to 10 s, one per power of ten), on a fresh registry.
+func makeBenchPrometheusFactory() -> (PlugboardMetricsFactory, PrometheusCollectorRegistry) {
+    let factory = PlugboardMetricsFactory(registry: PrometheusCollectorRegistry())
+    return (factory, factory.registry)
 }
 
 /// The lines of a Prometheus exposition whose metric name starts with `prefix`.
