@@ -5,8 +5,9 @@
 /// Each object is named as in the schema: the document is its root, the
 /// others are entries of its `$defs`.
 public enum ConfigKeys {
-    public static let document = ["apiVersion", "kind", "client", "plugins"]
+    public static let document = ["apiVersion", "kind", "client", "leaderElection", "plugins"]
     public static let client = ["qps", "burst"]
+    public static let leaderElection = ["enabled", "namespace", "name", "leaseDuration", "renewDeadline", "retryPeriod"]
     public static let plugin = [
         "name", "endpoint", "command", "watch", "owns", "related", "permissions", "workers",
         "timeout", "rateLimits", "resyncPeriod", "filters", "auth", "fieldManager",
@@ -29,6 +30,7 @@ public enum ConfigKeys {
     /// Every object but the document, by its name under the schema's `$defs`.
     public static let definitions: [String: [String]] = [
         "ClientSettings": client,
+        "LeaderElection": leaderElection,
         "Plugin": plugin,
         "Endpoint": endpoint,
         "Command": command,

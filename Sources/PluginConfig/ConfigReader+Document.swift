@@ -17,6 +17,7 @@ extension ConfigReader {
             report("must be \(Self.quote(PlugboardConfig.kind)), got \(Self.quote(kind))", at: value)
         }
         let client = document["client"].map { readClient($0) } ?? ClientSettings()
+        let leaderElection = document["leaderElection"].map { readLeaderElection($0) } ?? LeaderElectionSettings()
 
         var plugins: [PluginSpec] = []
         if let value = document["plugins"], let items = list(value) {
@@ -27,7 +28,7 @@ extension ConfigReader {
         }
 
         guard issues.count == start else { return nil }
-        return PlugboardConfig(file: file, baseDirectory: resolver.baseDirectory, client: client, plugins: plugins)
+        return PlugboardConfig(file: file, baseDirectory: resolver.baseDirectory, client: client, leaderElection: leaderElection, plugins: plugins)
     }
 
     mutating func readClient(_ value: Located) -> ClientSettings {
@@ -36,6 +37,29 @@ extension ConfigReader {
         let qps = client["qps"].flatMap { positiveNumber($0) } ?? defaults.qps
         let burst = client["burst"].flatMap { int($0, in: 1...Int.max) } ?? defaults.burst
         return ClientSettings(rateLimit: RateLimit(qps: qps, burst: burst))
+    }
+
+    mutating func readLeaderElection(_ value: Located) -> LeaderElectionSettings {
+        guard let election = fields(value, allowed: ConfigKeys.leaderElection) else { return LeaderElectionSettings() }
+        typealias Defaults = LeaderElectionSettings
+        let enabled = election["enabled"].flatMap { bool($0) } ?? false
+        let namespace = election["namespace"].flatMap { string($0, NameRules.dnsLabel) }
+        let name = election["name"].flatMap { string($0, NameRules.dnsSubdomain) } ?? Defaults.defaultName
+        let lease = election["leaseDuration"].flatMap { duration($0, positive: true) } ?? Defaults.defaultLeaseDuration
+        let renew = election["renewDeadline"].flatMap { duration($0, positive: true) } ?? Defaults.defaultRenewDeadline
+        let retry = election["retryPeriod"].flatMap { duration($0, positive: true) } ?? Defaults.defaultRetryPeriod
+        // As client-go: a leader must give up before its lease can expire under it, and retry
+        // more than once before it gives up.
+        if renew >= lease {
+            report("renewDeadline (\(GoDuration.format(renew))) must be shorter than leaseDuration (\(GoDuration.format(lease)))",
+                   at: election["renewDeadline"] ?? election["leaseDuration"] ?? value)
+        }
+        if retry >= renew {
+            report("retryPeriod (\(GoDuration.format(retry))) must be shorter than renewDeadline (\(GoDuration.format(renew)))",
+                   at: election["retryPeriod"] ?? election["renewDeadline"] ?? value)
+        }
+        return LeaderElectionSettings(enabled: enabled, namespace: namespace, name: name, leaseDuration: lease, renewDeadline: renew,
+                                      retryPeriod: retry)
     }
 
     /// Plugin names must be unique, and so must field managers, or two

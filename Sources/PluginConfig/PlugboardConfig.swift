@@ -23,6 +23,8 @@ public struct PlugboardConfig: Sendable, Hashable {
     public let baseDirectory: String
     /// Limits for the host's own Kubernetes API client.
     public let client: ClientSettings
+    /// Whether replicas elect a leader through a Lease, and its timings.
+    public let leaderElection: LeaderElectionSettings
     /// The plugins, in file order; names are unique.
     public let plugins: [PluginSpec]
 
@@ -75,10 +77,12 @@ public struct PlugboardConfig: Sendable, Hashable {
 
     /// Builds a config from values that are already valid. The loader uses it;
     /// tests use it to spell out what they expect.
-    public init(file: String, baseDirectory: String, client: ClientSettings = ClientSettings(), plugins: [PluginSpec]) {
+    public init(file: String, baseDirectory: String, client: ClientSettings = ClientSettings(),
+                leaderElection: LeaderElectionSettings = LeaderElectionSettings(), plugins: [PluginSpec]) {
         self.file = file
         self.baseDirectory = baseDirectory
         self.client = client
+        self.leaderElection = leaderElection
         self.plugins = plugins
     }
 }
@@ -95,5 +99,42 @@ public struct ClientSettings: Sendable, Hashable {
 
     public init(rateLimit: RateLimit = ClientSettings.defaultRateLimit) {
         self.rateLimit = rateLimit
+    }
+}
+
+/// Leader election among replicas of one host, through a
+/// `coordination.k8s.io/v1` Lease, with client-go's timings by default. Off
+/// by default: one replica reconciles.
+public struct LeaderElectionSettings: Sendable, Hashable {
+    public let enabled: Bool
+    /// The Lease's namespace; nil: the `POD_NAMESPACE` environment variable
+    /// at start (set it from the downward API), else `default`.
+    public let namespace: String?
+    /// The Lease's name.
+    public let name: String
+    /// How long a leader's claim holds after its last renewal: a standby
+    /// takes over at most this long after a leader vanished.
+    public let leaseDuration: Duration
+    /// How long a leader keeps retrying a failed renewal before it stops
+    /// leading (and exits, so that nothing reconciles twice).
+    public let renewDeadline: Duration
+    /// The interval between attempts to acquire or renew.
+    public let retryPeriod: Duration
+
+    public static let defaultName = "plugboard"
+    public static let defaultLeaseDuration = Duration.seconds(15)
+    public static let defaultRenewDeadline = Duration.seconds(10)
+    public static let defaultRetryPeriod = Duration.seconds(2)
+
+    public init(enabled: Bool = false, namespace: String? = nil, name: String = LeaderElectionSettings.defaultName,
+                leaseDuration: Duration = LeaderElectionSettings.defaultLeaseDuration,
+                renewDeadline: Duration = LeaderElectionSettings.defaultRenewDeadline,
+                retryPeriod: Duration = LeaderElectionSettings.defaultRetryPeriod) {
+        self.enabled = enabled
+        self.namespace = namespace
+        self.name = name
+        self.leaseDuration = leaseDuration
+        self.renewDeadline = renewDeadline
+        self.retryPeriod = retryPeriod
     }
 }

@@ -27,6 +27,7 @@ public final class PluginHost: Service, Sendable {
         var controllers: [PluginController] = []
         var processes: [String: PluginProcess] = [:]
         var factory: SharedInformerFactory?
+        var elector: LeaderElector?
         var ready = false
         var readyWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -48,6 +49,9 @@ public final class PluginHost: Service, Sendable {
         if ready { return Readiness(ready: true, reasons: []) }
         guard let factory else { return Readiness(ready: false, reasons: ["resolving the configuration against the cluster"]) }
         var reasons = factory.all.filter { !$0.hasSynced }.map { "informer \($0.key.resource.groupVersion)/\($0.key.resource.resource) in \($0.key.namespace.map { "namespace \($0)" } ?? "all namespaces") has not synced" }
+        if let elector = state.withLock({ $0.elector }), elector.state == .unknown {
+            reasons.append("leader election: lease \(elector.lease) not read yet")
+        }
         if reasons.isEmpty { reasons = ["starting the workers"] }
         return Readiness(ready: false, reasons: reasons.sorted())
     }
@@ -57,6 +61,8 @@ public final class PluginHost: Service, Sendable {
     /// The supervised plugin processes by plugin name.
     public var processes: [String: PluginProcess] { state.withLock { $0.processes } }
     public var informerFactory: SharedInformerFactory? { state.withLock { $0.factory } }
+    /// The leader elector, once `run` has started with leader election on.
+    public var leaderElector: LeaderElector? { state.withLock { $0.elector } }
 
     /// Whether every informer has synced and every controller runs.
     public var isReady: Bool { state.withLock { $0.ready } }
@@ -112,10 +118,12 @@ public final class PluginHost: Service, Sendable {
         }
         for controller in madeControllers { await controller.registerHandlers() }
         let processes = madeProcesses, controllers = madeControllers, clients = madeClients
+        let elector = config.leaderElection.enabled ? LeaderElector(settings: config.leaderElection, transport: transport, logger: logger) : nil
         state.withLock {
             $0.controllers = controllers
             $0.processes = processes
             $0.factory = factory
+            $0.elector = elector
         }
         logger.info("plugin host starting", metadata: ["plugins": "\(plugins.map(\.name).joined(separator: ","))",
                                                       "informers": "\(factory.all.count)"])
@@ -135,15 +143,33 @@ public final class PluginHost: Service, Sendable {
                         // and none before a supervised plugin answers its health check.
                         await Self.waitForSync(controller.informers)
                         if let process = processes[controller.plugin.name] { try? await process.waitUntilUp() }
+                        // Every replica keeps its caches warm; only the leader reconciles.
+                        if let elector { try? await elector.waitUntilLeading() }
                         if Task.isCancelled { return }
                         await controller.run()
                     }
                 }
                 group.addTask { [self] in
                     await Self.waitForSync(controllers.flatMap(\.informers))
+                    while let elector, elector.state == .unknown, !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
                     if !Task.isCancelled { markReady() }
                 }
             }
+        }
+        // The elector runs until the reconciles have ended (then a leader gives the lease up); losing
+        // the lease ends the reconciles at once, and `run` then throws.
+        let lost = Mutex<LeaderElector.LostLeadership?>(nil)
+        let election = Task {
+            guard let elector else { return }
+            do {
+                try await elector.run()
+            } catch let error as LeaderElector.LostLeadership {
+                lost.withLock { $0 = error }
+                for controller in controllers { controller.stop() }
+                workers.cancel()
+            } catch {}
         }
         let grace = shutdownGrace
         let log = logger
@@ -162,11 +188,17 @@ public final class PluginHost: Service, Sendable {
             }
         }
         logger.debug("reconciles ended; stopping informers and plugin processes")
+        election.cancel()
+        await election.value
         background.cancel()
         await background.value
         logger.debug("informers and plugin processes stopped")
         for client in clients { try? await client.shutdown() }
         try? await probeClient.shutdown()
+        if let error = lost.withLock({ $0 }) {
+            logger.error("plugin host stopped: \(error)")
+            throw error
+        }
         logger.info("plugin host stopped")
     }
 

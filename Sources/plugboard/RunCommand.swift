@@ -81,6 +81,11 @@ struct RunCommand: AsyncParsableCommand {
             try? await transport.shutdown()
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)
+        } catch let error as LeaderElector.LostLeadership {
+            // Exit, as client-go's controllers do: the restarted process comes back as a standby.
+            try? await transport.shutdown()
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
         }
         try await transport.shutdown()
     }

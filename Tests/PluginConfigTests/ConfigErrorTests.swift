@@ -236,6 +236,34 @@ struct BadPlugin: CustomTestStringConvertible, Sendable {
 
     // MARK: The document
 
+    @Test func leaderElectionTimingsMustNest() {
+        let issues = Fixture.issues("""
+            apiVersion: plugboard.dev/v1alpha1
+            kind: PlugboardConfig
+            leaderElection: {enabled: true, namespace: Plugboard, leaseDuration: 10s, renewDeadline: 10s, retryPeriod: 20s, holder: me}
+            """)
+        #expect(issues.map(\.description) == [
+            #"test.yaml:3:44: leaderElection.namespace: must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit, got "Plugboard""#,
+            #"test.yaml:3:90: leaderElection.renewDeadline: renewDeadline (10s) must be shorter than leaseDuration (10s)"#,
+            #"test.yaml:3:108: leaderElection.retryPeriod: retryPeriod (20s) must be shorter than renewDeadline (10s)"#,
+            #"test.yaml:3:113: leaderElection.holder: unknown field "holder""#,
+        ])
+    }
+
+    @Test func leaderElectionIsOffByDefaultWithClientGoTimings() throws {
+        let off = try Fixture.parse("apiVersion: plugboard.dev/v1alpha1\nkind: PlugboardConfig\n")
+        #expect(off.leaderElection == LeaderElectionSettings())
+        #expect(!off.leaderElection.enabled && off.leaderElection.leaseDuration == .seconds(15) && off.leaderElection.renewDeadline == .seconds(10)
+            && off.leaderElection.retryPeriod == .seconds(2) && off.leaderElection.name == "plugboard" && off.leaderElection.namespace == nil)
+        let on = try Fixture.parse("""
+            apiVersion: plugboard.dev/v1alpha1
+            kind: PlugboardConfig
+            leaderElection: {enabled: true, namespace: ops, name: web.plugboard, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 500ms}
+            """)
+        #expect(on.leaderElection == LeaderElectionSettings(enabled: true, namespace: "ops", name: "web.plugboard", leaseDuration: .seconds(4),
+                                                             renewDeadline: .seconds(3), retryPeriod: .milliseconds(500)))
+    }
+
     @Test func wrongApiVersionAndKindAreReported() {
         let issues = Fixture.issues("apiVersion: v1\nkind: ConfigMap\n")
         #expect(issues.map(\.description) == [

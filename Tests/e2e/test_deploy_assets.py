@@ -37,6 +37,7 @@ CATALOG = {
     "plugboard_plugin_process_up": "gauge",
     "plugboard_plugin_process_restarts_total": "counter",
     "plugboard_ready": "gauge",
+    "plugboard_leader_is_leader": "gauge",
     "plugboard_informer_objects": "gauge",
     "plugboard_informer_synced": "gauge",
     "plugboard_informer_lists_total": "counter",
@@ -47,6 +48,8 @@ CATALOG = {
     "plugboard_build_info": "gauge",
 }
 HISTOGRAMS = {name for name, kind in CATALOG.items() if kind == "histogram"}
+# Exported only with leader election on.
+LEADER_ONLY = {"plugboard_leader_is_leader"}
 
 
 def promtool(*args, cwd=None):
@@ -91,7 +94,7 @@ def test_alert_rules_pass_promtool_and_their_unit_tests():
     assert tested.returncode == 0, tested.stdout + tested.stderr
     alerts = {name for name, _ in rule_expressions()}
     assert {"PlugboardQueueGrowing", "PlugboardPluginErrorRatioHigh", "PlugboardPluginProcessDown", "PlugboardPluginProcessRestarting",
-            "PlugboardInformerNotSynced", "PlugboardNotReady"} <= alerts
+            "PlugboardInformerNotSynced", "PlugboardNotReady", "PlugboardNoLeader"} <= alerts
     # Every alert has a unit test that makes it fire.
     unit = yaml.safe_load((RULES.parent / "plugboard-rules.test.yaml").read_text())
     fired = {check["alertname"] for test in unit["tests"] for check in test["alert_rule_test"] if check["exp_alerts"]}

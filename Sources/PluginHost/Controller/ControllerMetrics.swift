@@ -26,6 +26,8 @@ public enum PluginHostMetricNames {
     public static let processRestarts = "plugboard_plugin_process_restarts_total"
     /// Gauge: 1 once every informer has synced and the workers run.
     public static let ready = "plugboard_ready"
+    /// Gauge by `lease` (namespace/name): 1 while this replica holds the leader lease (only with leader election on).
+    public static let isLeader = "plugboard_leader_is_leader"
 
     /// The `result` values of `plugboard_plugin_calls_total`.
     public static let callResults = ["success", "throttled", "error", "timeout", "invalid_response", "unreachable"]

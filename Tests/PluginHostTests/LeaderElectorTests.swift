@@ -1,0 +1,126 @@
+import DevAPIServer
+import Foundation
+import KubeClient
+import Logging
+import PluginConfig
+import Testing
+@testable import PluginHost
+
+@Suite struct LeaderElectorTests {
+    static let settings = LeaderElectionSettings(enabled: true, namespace: "default", name: "test-lease", leaseDuration: .seconds(2),
+                                                 renewDeadline: .milliseconds(1500), retryPeriod: .milliseconds(100))
+
+    func elector(_ transport: Transport, _ identity: String, settings: LeaderElectionSettings = Self.settings) -> LeaderElector {
+        LeaderElector(settings: settings, transport: transport, identity: identity, logger: Logger(label: "test"))
+    }
+
+    func lease(_ transport: Transport) async throws -> Lease {
+        let leases = ResourceClient(transport: transport, resource: GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases"),
+                                    namespace: "default")
+        return try JSONDecoder().decode(Lease.self, from: Data(try await leases.get("test-lease")))
+    }
+
+    func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw CancellationError()
+    }
+
+    @Test func oneReplicaLeadsAndHandsOverWhenItStops() async throws {
+        try await withDevServer { _, transport in
+            let a = elector(transport, "replica-a"), b = elector(transport, "replica-b")
+            #expect(a.state == .unknown)
+            let runA = Task { try await a.run() }
+            try await a.waitUntilLeading()
+            let runB = Task { try await b.run() }
+            try await waitFor("b to see a lead") { b.state == .following(holder: "replica-a") }
+            // b keeps following while a renews, well past the lease's duration.
+            try await Task.sleep(for: .seconds(3))
+            #expect(a.isLeader && b.state == .following(holder: "replica-a"))
+            var held = try await lease(transport)
+            #expect(held.spec?.holderIdentity == "replica-a" && held.spec?.leaseDurationSeconds == 2 && held.spec?.leaseTransitions == 0)
+
+            // a stops: it gives the lease up (so b need not wait for it to run out).
+            runA.cancel()
+            try await runA.value
+            #expect(!a.isLeader)
+            #expect(["", "replica-b"].contains(try await lease(transport).spec?.holderIdentity))
+            try await b.waitUntilLeading()
+            held = try await lease(transport)
+            #expect(held.spec?.holderIdentity == "replica-b" && held.spec?.leaseTransitions == 1)
+            runB.cancel()
+            try await runB.value
+            #expect(try await lease(transport).spec?.holderIdentity == "")
+        }
+    }
+
+    @Test func aVanishedLeaderIsReplacedOnlyAfterItsLeaseRanOutOnTheStandbysClock() async throws {
+        try await withDevServer { _, transport in
+            // A leader that crashed: its record stays, never renewed again.
+            let ghost = elector(transport, "ghost")
+            var observed: LeaderElector.Observation?
+            #expect(await ghost.attempt(&observed))
+            let b = elector(transport, "replica-b")
+            let started = ContinuousClock.now
+            let runB = Task { try await b.run() }
+            try await b.waitUntilLeading()
+            let waited = ContinuousClock.now - started
+            #expect(waited >= .seconds(2) && waited < .seconds(4), "took over after \(waited)")
+            #expect(try await lease(transport).spec?.holderIdentity == "replica-b")
+            runB.cancel()
+            try await runB.value
+        }
+    }
+
+    @Test func aLeaderThatCannotRenewStopsLeadingWithinTheRenewDeadline() async throws {
+        try await withDevServer { _, transport in
+            let a = elector(transport, "replica-a")
+            let runA = Task { try await a.run() }
+            try await a.waitUntilLeading()
+            // Someone else writes the lease again and again: a's renewals find it held.
+            let usurper = Task {
+                let leases = ResourceClient(transport: transport, resource: GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases"),
+                                            namespace: "default")
+                while !Task.isCancelled {
+                    if var lease = try? JSONDecoder().decode(Lease.self, from: Data(try await leases.get("test-lease"))) {
+                        lease.spec?.holderIdentity = "usurper"
+                        lease.spec?.renewTime = LeaderElector.microTime(Date())
+                        _ = try? await leases.update("test-lease", Array(try JSONEncoder().encode(lease)))
+                    }
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let started = ContinuousClock.now
+            await #expect(throws: LeaderElector.LostLeadership.self) { try await runA.value }
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(a.state == .following(holder: "usurper"))
+            usurper.cancel()
+            await usurper.value
+        }
+    }
+
+    @Test func waitingForLeadershipEndsWhenTheTaskIsCancelled() async throws {
+        try await withDevServer { _, transport in
+            let b = elector(transport, "never-runs")
+            let waiter = Task { try await b.waitUntilLeading() }
+            try await Task.sleep(for: .milliseconds(50))
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+        }
+    }
+
+    @Test func theLeaseNamespaceComesFromTheConfigThenPodNamespace() async throws {
+        try await withDevServer { _, transport in
+            var settings = Self.settings
+            #expect(LeaderElector(settings: settings, transport: transport, environment: ["POD_NAMESPACE": "ops"], logger: Logger(label: "t")).namespace == "default")
+            settings = LeaderElectionSettings(enabled: true)
+            #expect(LeaderElector(settings: settings, transport: transport, environment: ["POD_NAMESPACE": "ops"], logger: Logger(label: "t")).lease == "ops/plugboard")
+            #expect(LeaderElector(settings: settings, transport: transport, environment: [:], logger: Logger(label: "t")).lease == "default/plugboard")
+            #expect(LeaderElector.microTime(Date(timeIntervalSince1970: 1_700_000_000.25)) == "2023-11-14T22:13:20.250000Z")
+        }
+    }
+}
