@@ -20,16 +20,6 @@ import Testing
         return try JSONDecoder().decode(Lease.self, from: Data(try await leases.get("test-lease")))
     }
 
-    func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
-    }
-
     @Test func oneReplicaLeadsAndHandsOverWhenItStops() async throws {
         try await withDevServer { _, transport in
             let a = elector(transport, "replica-a"), b = elector(transport, "replica-b")
@@ -37,7 +27,7 @@ import Testing
             let runA = Task { try await a.run() }
             try await a.waitUntilLeading()
             let runB = Task { try await b.run() }
-            try await waitFor("b to see a lead") { b.state == .following(holder: "replica-a") }
+            try await eventually { b.state == .following(holder: "replica-a") }
             // b keeps following while a renews, well past the lease's duration.
             try await Task.sleep(for: .seconds(3))
             #expect(a.isLeader && b.state == .following(holder: "replica-a"))

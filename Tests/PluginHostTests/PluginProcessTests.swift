@@ -438,12 +438,12 @@ private func supervising(_ process: PluginProcess, _ body: () async throws -> Vo
     await running.value
 }
 
-private struct TimedOut: Error, CustomStringConvertible {
+struct TimedOut: Error, CustomStringConvertible {
     let description: String
 }
 
 /// Polls `condition` every 10 ms until it holds; fails after `limit`.
-private func eventually(
+func eventually(
     within limit: Duration = .seconds(10),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () throws -> Bool
@@ -452,7 +452,7 @@ private func eventually(
 }
 
 /// Polls `value` every 10 ms until it is not nil; fails after `limit`.
-private func eventually<T>(
+func eventually<T>(
     within limit: Duration = .seconds(10),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ value: () throws -> T?
