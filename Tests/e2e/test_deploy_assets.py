@@ -114,7 +114,10 @@ def test_rules_and_dashboard_query_only_catalog_metrics():
     expressions += [target["expr"] for _, targets in panels for target in targets]
     assert len(expressions) > 30
     for expression in expressions:
-        names = {base_metric(name, HISTOGRAMS) for name in metric_names(expression)}
+        raw = metric_names(expression)
+        # A histogram is only exported as _bucket, _sum and _count series: its bare name selects nothing.
+        assert not raw & HISTOGRAMS, f"{expression!r} reads histogram {raw & HISTOGRAMS} without _bucket, _sum or _count"
+        names = {base_metric(name, HISTOGRAMS) for name in raw}
         assert names, f"no metric in {expression!r}"
         assert names <= set(CATALOG), f"{expression!r} reads {names - set(CATALOG)}, which the host does not export"
 
@@ -127,6 +130,9 @@ def test_grafana_dashboard_is_well_formed():
     plugin = variables["plugin"]
     assert plugin["type"] == "query" and plugin["multi"] and plugin["includeAll"]
     assert plugin["definition"] == "label_values(workqueue_depth, name)"
+    for variable in variables.values():
+        if variable["type"] == "query":
+            assert variable["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, variable["name"]
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids)), "panel ids are unique"
     titles = " ".join(panel["title"] for panel, _ in panels).lower()
