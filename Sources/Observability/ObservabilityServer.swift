@@ -17,10 +17,14 @@ public final class ObservabilityServer: Service, Sendable {
         public var host = "127.0.0.1"
         /// 0 picks a free port; `boundAddress` tells which.
         public var port = 8080
+        /// When `port` is taken, listen on a free port instead (with a warning) rather than fail:
+        /// for `plugboard dev` without an explicit address, where a busy 8080 must not stop the demo.
+        public var fallbackToFreePort = false
 
-        public init(host: String = "127.0.0.1", port: Int = 8080) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, fallbackToFreePort: Bool = false) {
             self.host = host
             self.port = port
+            self.fallbackToFreePort = fallbackToFreePort
         }
     }
 
@@ -57,9 +61,23 @@ public final class ObservabilityServer: Service, Sendable {
     }
 
     public func run() async throws {
+        defer {
+            // Whoever still waits for the address gets none.
+            let waiters = bound.withLock { state in defer { state.waiters = [] }; return state.waiters }
+            for waiter in waiters { waiter.resume(throwing: CancellationError()) }
+        }
+        do {
+            try await serve(port: configuration.port)
+        } catch let error as ListenError where configuration.fallbackToFreePort && configuration.port != 0 {
+            logger.warning("metrics address taken; listening on a free port instead", metadata: ["wanted": "\(error.address)", "error": "\(error.underlying)"])
+            try await serve(port: 0)
+        }
+    }
+
+    private func serve(port: Int) async throws {
         let app = Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "plugboard"),
+            configuration: .init(address: .hostname(configuration.host, port: port), serverName: "plugboard"),
             onServerRunning: { [self] channel in
                 guard let address = channel.localAddress, let port = address.port else { return }
                 let host = address.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? configuration.host
@@ -74,10 +92,6 @@ public final class ObservabilityServer: Service, Sendable {
             },
             logger: logger
         )
-        defer {
-            let waiters = bound.withLock { state in defer { state.waiters = [] }; return state.waiters }
-            for waiter in waiters { waiter.resume(throwing: CancellationError()) }
-        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.sampler.run() }
             // Signals belong to the ServiceGroup that runs this service.
@@ -85,7 +99,7 @@ public final class ObservabilityServer: Service, Sendable {
                 do {
                     try await app.runService(gracefulShutdownSignals: [])
                 } catch where boundAddress == nil && !(error is CancellationError) {
-                    throw ListenError(address: "\(configuration.host):\(configuration.port)", underlying: "\(error)")
+                    throw ListenError(address: "\(configuration.host):\(port)", underlying: "\(error)")
                 }
             }
             try await group.next()

@@ -42,8 +42,8 @@ struct DevCommand: AsyncParsableCommand {
     var listen: String = "127.0.0.1:0"
 
     @Option(name: .customLong("metrics-address"),
-            help: "Where the host serves /metrics, /healthz, /readyz and the dashboard, HOST:PORT (port 0 picks a free one). Not with --api-only.")
-    var metricsAddress: String = ObservabilityOptions.defaultAddress
+            help: "Where the host serves /metrics, /healthz, /readyz and the dashboard, HOST:PORT (port 0 picks a free one; default \(ObservabilityOptions.defaultAddress), or a free port if that is taken). Not with --api-only.")
+    var metricsAddress: String?
 
     @Option(name: .customLong("kubeconfig-out"), help: "Where to write the kubeconfig.")
     var kubeconfigOut: String = DevCommand.defaultKubeconfigPath
@@ -85,7 +85,7 @@ struct DevCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try ListenAddress(listen)
-        _ = try ListenAddress(metricsAddress, flag: "--metrics-address")
+        if let metricsAddress { _ = try ListenAddress(metricsAddress, flag: "--metrics-address") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json, got \"\(logFormat)\"") }
         if apiOnly && config != nil { throw ValidationError("--api-only cannot be combined with --config") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -166,7 +166,8 @@ struct DevCommand: AsyncParsableCommand {
                               shutdownGrace: .seconds(shutdownGrace), slot: slot)
         // The observability server runs with the host, and is listed first so that it stops last.
         let observability = try hostConfig.map { config in
-            try ObservabilityOptions.makeServer(address: metricsAddress, registry: registry, plugins: config.plugins.map(\.name),
+            try ObservabilityOptions.makeServer(address: metricsAddress ?? ObservabilityOptions.defaultAddress,
+                                                fallbackToFreePort: metricsAddress == nil, registry: registry, plugins: config.plugins.map(\.name),
                                                 readiness: { slot.readiness() }, logger: logger)
         }
         let services: [any Service] = (observability.map { [$0] } ?? []) + [server, devHost]

@@ -8,10 +8,10 @@ enum ObservabilityOptions {
     /// Loopback by default: the dashboard has no authentication.
     static let defaultAddress = "127.0.0.1:8080"
 
-    static func makeServer(address: String, registry: PrometheusCollectorRegistry, plugins: [String],
+    static func makeServer(address: String, fallbackToFreePort: Bool = false, registry: PrometheusCollectorRegistry, plugins: [String],
                            readiness: @escaping @Sendable () -> Readiness, logger: Logger) throws -> ObservabilityServer {
         let listen = try ListenAddress(address, flag: "--metrics-address")
-        return ObservabilityServer(configuration: .init(host: listen.host, port: listen.port), registry: registry,
+        return ObservabilityServer(configuration: .init(host: listen.host, port: listen.port, fallbackToFreePort: fallbackToFreePort), registry: registry,
                                    sampler: DashboardSampler(registry: registry, plugins: plugins), readiness: readiness, logger: logger)
     }
 }

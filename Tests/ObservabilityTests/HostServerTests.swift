@@ -209,4 +209,35 @@ func value(_ samples: [ExpositionSample], _ name: String, _ labels: [String: Str
         await group.triggerGracefulShutdown()
         try await running.value
     }
+
+    @Test func aTakenPortIsAnErrorUnlessAFreePortMayBeUsedInstead() async throws {
+        let registry = PrometheusCollectorRegistry()
+        func server(port: Int, fallback: Bool) -> ObservabilityServer {
+            ObservabilityServer(configuration: .init(host: "127.0.0.1", port: port, fallbackToFreePort: fallback), registry: registry,
+                                sampler: DashboardSampler(registry: registry), readiness: { Readiness(ready: true, reasons: []) },
+                                logger: Logger(label: "test"))
+        }
+        let first = server(port: 0, fallback: false)
+        let group = ServiceGroup(configuration: .init(services: [first], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        let taken = try await first.ready()
+        let port = Int(taken.split(separator: ":").last!)!
+
+        let strict = server(port: port, fallback: false)
+        let error = await #expect(throws: ObservabilityServer.ListenError.self) { try await strict.run() }
+        #expect(error?.description.hasPrefix("cannot serve metrics, health and the dashboard on 127.0.0.1:\(port) (--metrics-address): ") == true)
+
+        let lenient = server(port: port, fallback: true)
+        let second = ServiceGroup(configuration: .init(services: [lenient], logger: Logger(label: "test")))
+        let secondRunning = Task { try await second.run() }
+        let other = try await lenient.ready()
+        #expect(other != taken && other.hasPrefix("127.0.0.1:"))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        #expect(try await get(client, "http://\(other)/healthz").status == 200)
+        try await client.shutdown()
+        await second.triggerGracefulShutdown()
+        try await secondRunning.value
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
 }
