@@ -182,6 +182,8 @@ public final class PluginHost: Service, Sendable {
         } onGracefulShutdown: {
             log.info("stopping: no new reconciles; waiting for those in flight", metadata: ["grace": "\(grace)"])
             for controller in controllers { controller.stop() }
+            // A standby has nothing in flight: its workers only wait for the lease.
+            if let elector, !elector.isLeader { workers.cancel() }
             Task {
                 try? await Task.sleep(for: grace)
                 workers.cancel()

@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
 import requests
 
@@ -21,7 +22,7 @@ class Replica:
         self.log_path = tmp_path / f"{name}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([str(plugboard_binary()), "run", "--config", str(config), "--kubeconfig", str(dev.kubeconfig),
-                                         "--log-format", "json", "--metrics-address", "127.0.0.1:0", "--shutdown-grace", "2"],
+                                         "--log-format", "json", "--metrics-address", "127.0.0.1:0", "--shutdown-grace", "20"],
                                         stderr=self.log, stdout=subprocess.DEVNULL)
         self.url = wait_for(self.address, timeout=30, message=f"{name}'s metrics address in its log")
 
@@ -98,6 +99,14 @@ plugins:
         # The standby saw the object (warm cache, key waiting) but never called its plugin.
         assert b.metric("plugboard_informer_objects", selector="e2e=leader") == 1
         assert b.metric("plugboard_plugin_calls_total", plugin="leader-e2e") == 0
+
+        # A standby stops at once (no reconciles to wait for), and leaves the lease to the leader.
+        c = Replica(tmp_path, "c", config, dev_server)
+        wait_for(c.ready, timeout=30, message="a second standby to be ready")
+        started = time.monotonic()
+        assert c.stop() == 0
+        assert time.monotonic() - started < 10, "a standby's stop does not wait out --shutdown-grace"
+        assert dev_server.kubectl_json("get", "lease", LEASE, "-n", "default")["spec"]["holderIdentity"] == holder
 
         assert a.stop() == 0
         wait_for(lambda: b.metric("plugboard_leader_is_leader", lease=f"default/{LEASE}") == 1, timeout=15, message="b to take over")
