@@ -74,6 +74,50 @@ struct WorkQueueTests {
         #expect(q.processingCount == 1)
     }
 
+    /// While a woken getter has yet to look, adds need not wake anyone (they may skip the lock):
+    /// the woken getter takes one and wakes the next for what it leaves behind.
+    @Test func addsAfterAWakeReachEverySleepingGetter() async {
+        let q = WorkQueue<Int>(name: nil)
+        let getters = (0..<3).map { _ in Task { await q.get() } }
+        await waitUntil { q.waitingGetterCount == 3 }
+        for i in 0..<3 { q.add(i) }  // the first wakes one getter; the others find a wake pending
+        var got: [Int] = []
+        for getter in getters {
+            let result: Int?? = await withDeadline { await getter.value }
+            if let item = result ?? nil { got.append(item) }
+        }
+        #expect(got.sorted() == [0, 1, 2])
+        #expect(q.processingCount == 3)
+        #expect(q.len == 0)
+    }
+
+    /// Once every woken getter has looked and gone back to sleep, an add must wake one again.
+    @Test func gettersThatSleepAgainAfterAWakeAreWokenByTheNextAdd() async {
+        let q = WorkQueue<Int>(name: nil)
+        let seen = Box<[Int]>([])
+        let workers = (0..<2).map { _ in
+            Task {
+                while let key = await q.get() {
+                    seen.update { $0.append(key) }
+                    q.done(key)
+                }
+            }
+        }
+        await waitUntil { q.waitingGetterCount == 2 }
+        for round in 0..<5 {
+            q.add(round)
+            await waitUntil { seen.get.count == round + 1 && q.waitingGetterCount == 2 }
+        }
+        #expect(seen.get == [0, 1, 2, 3, 4])
+        #expect(q.len == 0)
+        #expect(q.processingCount == 0)
+        q.shutDown()
+        for worker in workers {
+            let finished: Void? = await withDeadline { await worker.value }
+            #expect(finished != nil)
+        }
+    }
+
     @Test func shutDownWakesEveryGetter() async {
         let q = WorkQueue<Int>(name: nil)
         let getters = (0..<3).map { _ in Task { await q.get() } }
