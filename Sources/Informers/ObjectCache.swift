@@ -49,7 +49,14 @@ public final class ObjectCache: Sendable {
     public func get(_ key: String) -> KubeObject? { state.withLock { $0.objects[key] } }
 
     public func get(namespace: String, name: String) -> KubeObject? {
-        get(namespace.isEmpty ? name : "\(namespace)/\(name)")
+        if namespace.isEmpty { return get(name) }
+        // The key as `objectKey` makes it, by appending (cheaper than interpolation; a controller asks for every key it reconciles).
+        var key = ""
+        key.reserveCapacity(namespace.utf8.count + 1 + name.utf8.count)
+        key += namespace
+        key += "/"
+        key += name
+        return get(key)
     }
 
     public func list() -> [KubeObject] { state.withLock { Array($0.objects.values) } }

@@ -58,6 +58,8 @@ public final class DelayingQueue<Key: Hashable & Sendable>: DelayingQueueProtoco
     @inlinable public func add(_ item: Key) { base.add(item) }
     @inlinable public func get() async -> Key? { await base.get() }
     @inlinable public func done(_ item: Key) { base.done(item) }
+    /// `done(previous)` then `get()` under one acquisition of the lock (see `WorkQueue.doneAndGet(_:)`).
+    @inlinable public func doneAndGet(_ previous: Key) async -> Key? { await base.doneAndGet(previous) }
     public var len: Int { base.len }
     public var isShuttingDown: Bool { base.isShuttingDown }
 

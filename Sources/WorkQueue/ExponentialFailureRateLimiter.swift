@@ -6,6 +6,9 @@ public final class ExponentialFailureRateLimiter<Key: Hashable & Sendable>: Rate
     public let baseDelay: Duration
     public let maxDelay: Duration
     private let failures = Mutex<[Key: Int]>([:])
+    /// The number of items in `failures`, changed only under its lock: when it is 0, `forget` and
+    /// `numRequeues` (a controller calls them for every item it processes) need neither the lock nor a hash.
+    private let tracked = Atomic<Int>(0)
 
     public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000)) {
         self.baseDelay = baseDelay
@@ -16,6 +19,7 @@ public final class ExponentialFailureRateLimiter<Key: Hashable & Sendable>: Rate
         let exponent = failures.withLock { f in
             let n = f[item, default: 0]
             f[item] = n + 1
+            if n == 0 { tracked.store(f.count, ordering: .releasing) }
             return n
         }
         return Self.backoff(base: baseDelay, exponent: exponent, max: maxDelay)
@@ -30,10 +34,14 @@ public final class ExponentialFailureRateLimiter<Key: Hashable & Sendable>: Rate
     }
 
     public func forget(_ item: Key) {
-        _ = failures.withLock { $0.removeValue(forKey: item) }
+        if tracked.load(ordering: .acquiring) == 0 { return }
+        failures.withLock { f in
+            if f.removeValue(forKey: item) != nil { tracked.store(f.count, ordering: .releasing) }
+        }
     }
 
     public func numRequeues(_ item: Key) -> Int {
-        failures.withLock { $0[item] ?? 0 }
+        if tracked.load(ordering: .acquiring) == 0 { return 0 }
+        return failures.withLock { $0[item] ?? 0 }
     }
 }

@@ -635,7 +635,11 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     public var waitingGetterCount: Int { state.withLock { $0.sleepers.count } }
 
     /// Whether `shutDown()` or `shutDownWithDrain()` was called.
-    public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    ///
+    /// Read without the lock: the pending word is `shutDownTag` exactly when `State.shuttingDown` (it is
+    /// set in the critical section that sets the flag, and never changes again).
+    @inlinable
+    public var isShuttingDown: Bool { pendingWord.word.load(ordering: .acquiring) == Self.shutDownTag }
 
     // MARK: Periodic metrics
 

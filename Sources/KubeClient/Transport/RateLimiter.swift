@@ -55,6 +55,11 @@ public final class TokenBucket: Sendable {
     /// Waits for a token.
     public func wait() async throws {
         let delay = reserve()
-        if delay > .zero { try await clock.sleep(until: clock.now + delay) }
+        if delay > .zero { try await wait(for: delay) }
+    }
+
+    /// Waits `delay` on the bucket's clock: for the token `reserve()` gave with that delay.
+    public func wait(for delay: Duration) async throws {
+        try await clock.sleep(until: clock.now + delay)
     }
 }

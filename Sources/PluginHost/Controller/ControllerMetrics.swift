@@ -55,6 +55,10 @@ final class ControllerMetrics: Sendable {
     private let reconciles: [String: Counter]
     private let actions: [String: Counter]
     private let waits: [Limiter: Metrics.Timer]
+    /// The handles of every reconcile that goes well, without a dictionary look-up.
+    private let callSuccess: Counter
+    private let reconcileSuccess: Counter
+    private let dispatchWait: Metrics.Timer
 
     init(plugin: String) {
         typealias Names = PluginHostMetricNames
@@ -81,20 +85,31 @@ final class ControllerMetrics: Sendable {
             .dispatch: Metrics.Timer(label: Names.rateLimitWait, dimensions: dimensions + [("limiter", "dispatch")], preferredDisplayUnit: .seconds),
             .writes: Metrics.Timer(label: Names.rateLimitWait, dimensions: dimensions + [("limiter", "writes")], preferredDisplayUnit: .seconds),
         ]
+        callSuccess = calls["success"]!
+        reconcileSuccess = reconciles["success"]!
+        dispatchWait = waits[.dispatch]!
         inFlight.set(0)
     }
 
     private static func actionKey(_ action: String, _ result: String) -> String { action + "|" + result }
 
     func called(_ result: String, since start: ContinuousClock.Instant) {
-        precondition(calls[result] != nil, "unknown plugin call result \(result)")
-        calls[result]?.increment()
+        if result == "success" {
+            callSuccess.increment()
+        } else {
+            guard let counter = calls[result] else { preconditionFailure("unknown plugin call result \(result)") }
+            counter.increment()
+        }
         callDuration.recordInterval(since: start)
     }
 
     func reconciled(_ result: String, since start: ContinuousClock.Instant) {
-        precondition(reconciles[result] != nil, "unknown reconcile result \(result)")
-        reconciles[result]?.increment()
+        if result == "success" {
+            reconcileSuccess.increment()
+        } else {
+            guard let counter = reconciles[result] else { preconditionFailure("unknown reconcile result \(result)") }
+            counter.increment()
+        }
         reconcileDuration.recordInterval(since: start)
     }
 
@@ -105,11 +120,18 @@ final class ControllerMetrics: Sendable {
     func rateLimitWait(_ limiter: Limiter, since start: ContinuousClock.Instant) {
         waits[limiter]?.recordInterval(since: start)
     }
+
+    func rateLimitWait(_ limiter: Limiter, from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) {
+        (limiter == .dispatch ? dispatchWait : waits[limiter])?.recordInterval(end - start)
+    }
 }
 
 extension Metrics.Timer {
     func recordInterval(since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
+        recordInterval(ContinuousClock.now - start)
+    }
+
+    func recordInterval(_ elapsed: Duration) {
         recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }

@@ -26,6 +26,8 @@ public final class PluginController: Sendable {
 
     /// Primary informers by namespace; the key nil is "all namespaces".
     let primaries: [String?: SharedInformer]
+    /// The one primary informer when it watches all namespaces (`primaries` is `[nil: it]`).
+    let allNamespaces: SharedInformer?
     let owned: [(resource: ResolvedResource, informers: [SharedInformer])]
     let related: [(related: ResolvedPlugin.Related, informers: [SharedInformer])]
 
@@ -55,6 +57,7 @@ public final class PluginController: Sendable {
                                                                      fieldSelector: selector(spec.watch.fieldSelector.description)))
         }
         self.primaries = primaries
+        self.allNamespaces = primaries.count == 1 ? primaries[nil] : nil
         // Children live with their owner: in the watched namespaces, or anywhere
         // for a cluster-scoped owner.
         let childNamespaces: [String?] = plugin.primary.namespaced ? watchNamespaces : [nil]
@@ -150,6 +153,7 @@ public final class PluginController: Sendable {
     }
 
     func primary(_ key: ReconcileKey) -> KubeObject? {
+        if let allNamespaces { return allNamespaces.cache.get(namespace: key.namespace, name: key.name) }
         if let informer = primaries[key.namespace] ?? primaries[nil] { return informer.cache.get(namespace: key.namespace, name: key.name) }
         return nil
     }
@@ -178,12 +182,17 @@ public final class PluginController: Sendable {
     /// Runs the workers until the queue is shut down (`stop()`): keys still
     /// queued then are dropped and the reconciles in flight finish. Cancelling
     /// the task cancels those too.
+    ///
+    /// The workers are spread over the event loops the plugin's connections live on, each running there
+    /// (see `EventLoopTaskExecutor`), so that a call needs no thread hop.
     public func run() async {
         let updates = Task { await queue.base.base.runUnfinishedWorkUpdates() }
+        let executors = client.workerExecutors
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<plugin.spec.workers {
-                    group.addTask { await self.work() }
+                for worker in 0..<plugin.spec.workers {
+                    let executor = executors.isEmpty ? nil : executors[worker % executors.count]
+                    group.addTask(executorPreference: executor) { await self.work() }
                 }
             }
         } onCancel: {
@@ -196,31 +205,42 @@ public final class PluginController: Sendable {
     public func stop() { queue.shutDown() }
 
     private func work() async {
-        while let key = await queue.get() {
+        // `doneAndGet`: the done of one key and the get of the next in one critical section.
+        var next = await queue.get()
+        while let key = next {
             // After a stop, what is still queued is left: the next start lists again anyway.
             if !queue.isShuttingDown { await reconcile(key) }
-            queue.done(key)
+            next = await queue.doneAndGet(key)
         }
     }
 
     /// One reconcile of one key, with the queue told what comes next.
-    func reconcile(_ key: ReconcileKey) async {
+    ///
+    /// `nonisolated(nonsending)` here and down the call path (`PluginClient.call`, the connection pool):
+    /// each runs where its caller runs, the worker's event loop, without the executor check a hop costs at
+    /// every entry of a nonisolated async function.
+    nonisolated(nonsending) func reconcile(_ key: ReconcileKey) async {
         let started = ContinuousClock.now
         let primary = self.primary(key)
         let attempt = queue.numRequeues(key) + 1
         let body = builder.body(key: key, attempt: attempt, object: primary, children: children(of: primary), related: relatedObjects(for: key))
         let waitStart = ContinuousClock.now
-        do { try await dispatchLimiter.wait() } catch { queue.add(key); return }
-        metrics.rateLimitWait(.dispatch, since: waitStart)
-        metrics.inFlight.increment()
+        // A token at once (the usual case) needs no suspension.
+        let delay = dispatchLimiter.reserve()
+        if delay > .zero {
+            do { try await dispatchLimiter.wait(for: delay) } catch { queue.add(key); return }
+        }
+        // The end of the wait is the start of the call: one clock reading for both.
         let callStart = ContinuousClock.now
+        metrics.rateLimitWait(.dispatch, from: waitStart, to: callStart)
+        metrics.inFlight.increment()
         let outcome = await client.call(body)
         metrics.inFlight.decrement()
         let result = await handle(outcome, key: key, primary: primary, attempt: attempt, callStart: callStart)
         metrics.reconciled(result, since: started)
     }
 
-    private func handle(_ outcome: CallOutcome, key: ReconcileKey, primary: KubeObject?, attempt: Int, callStart: ContinuousClock.Instant) async -> String {
+    private nonisolated(nonsending) func handle(_ outcome: CallOutcome, key: ReconcileKey, primary: KubeObject?, attempt: Int, callStart: ContinuousClock.Instant) async -> String {
         switch outcome {
         case .throttled(let delay):
             metrics.called("throttled", since: callStart)
@@ -237,8 +257,11 @@ public final class PluginController: Sendable {
         case .response(let response):
             metrics.called("success", since: callStart)
             do {
-                try await applier.apply(response.actions, key: key, primary: primary) { [metrics] action, ok in
-                    metrics.action(action, ok ? "success" : "error")
+                // No actions, nothing to apply (the applier would plan and write nothing).
+                if !response.actions.isEmpty {
+                    try await applier.apply(response.actions, key: key, primary: primary) { [metrics] action, ok in
+                        metrics.action(action, ok ? "success" : "error")
+                    }
                 }
             } catch let rejected as RejectedAction {
                 metrics.action(rejected.action, "rejected")

@@ -40,6 +40,10 @@ public final class PluginClient: Sendable {
     /// host gave a supervised plugin.
     let bearerToken: String?
     let workers: Int
+    /// The headers of every call, and `Authorization` when a bearer token replaces `auth`.
+    let fixedHeaders: [(String, String)]
+    /// `fixedHeaders`, encoded once: what a call without `auth` sends.
+    let encodedFixedHeaders: PluginConnectionPool.EncodedHeaders
     private let plainPool = Mutex<(url: String, pool: PluginConnectionPool)?>(nil)
     private let token = Mutex<(value: String, read: ContinuousClock.Instant)?>(nil)
 
@@ -52,6 +56,10 @@ public final class PluginClient: Sendable {
         self.reconcileURL = reconcileURL
         self.timeout = spec.timeout
         self.auth = spec.auth
+        var fixedHeaders = [("Content-Type", "application/json"), ("Plugboard-Protocol", "v1alpha1")]
+        if spec.auth == nil, let bearerToken { fixedHeaders.append(("Authorization", "Bearer \(bearerToken)")) }
+        self.fixedHeaders = fixedHeaders
+        self.encodedFixedHeaders = PluginConnectionPool.EncodedHeaders(fixedHeaders)
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(spec.workers, 1)
         configuration.timeout.connect = .seconds(2)
@@ -69,6 +77,10 @@ public final class PluginClient: Sendable {
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// The executors the plugin's workers run on: one per event loop of the connection pool's group
+    /// (empty: the global executor).
+    public var workerExecutors: [EventLoopTaskExecutor] { EventLoopTaskExecutor.singletonLoops }
+
     public func shutdown() async throws {
         if let pool = plainPool.withLock({ $0?.pool }) { await pool.shutdown() }
         try await http.shutdown()
@@ -78,19 +90,25 @@ public final class PluginClient: Sendable {
     /// endpoints (every supervised plugin, every loopback URL) go through
     /// `PluginConnectionPool`, about 4.5× cheaper per call than
     /// AsyncHTTPClient; https endpoints through AsyncHTTPClient.
-    public func call(_ body: [UInt8]) async -> CallOutcome {
+    ///
+    /// Runs on the caller's executor (`nonisolated(nonsending)`): see `PluginController.reconcile(_:)`.
+    public nonisolated(nonsending) func call(_ body: [UInt8]) async -> CallOutcome {
         let url = reconcileURL()
-        var headers: [(String, String)] = [("Content-Type", "application/json"), ("Plugboard-Protocol", "v1alpha1")]
-        do {
-            if let auth, let value = try currentToken(auth) {
-                headers.append((auth.header, auth.scheme.map { "\($0) \(value)" } ?? value))
-            } else if let bearerToken {
-                headers.append(("Authorization", "Bearer \(bearerToken)"))
+        var headers = fixedHeaders
+        if let auth {
+            do {
+                if let value = try currentToken(auth) {
+                    headers.append((auth.header, auth.scheme.map { "\($0) \(value)" } ?? value))
+                } else if let bearerToken {
+                    headers.append(("Authorization", "Bearer \(bearerToken)"))
+                }
+            } catch {
+                return .failed(CallFailure(kind: .error, message: "cannot read the plugin's token: \(error)"))
             }
-        } catch {
-            return .failed(CallFailure(kind: .error, message: "cannot read the plugin's token: \(error)"))
         }
-        if url.hasPrefix("http://") { return await callPlain(url, body, headers: headers) }
+        if url.hasPrefix("http://") {
+            return await callPlain(url, body, headers: auth == nil ? encodedFixedHeaders : PluginConnectionPool.EncodedHeaders(headers))
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -142,11 +160,12 @@ public final class PluginClient: Sendable {
         }
     }
 
-    private func callPlain(_ url: String, _ body: [UInt8], headers: [(String, String)]) async -> CallOutcome {
+    private nonisolated(nonsending) func callPlain(_ url: String, _ body: [UInt8], headers: PluginConnectionPool.EncodedHeaders) async -> CallOutcome {
         do {
             let response = try await pool(for: url).post(body, headers: headers, timeout: timeout)
-            return classify(status: response.status, retryAfter: response.headers.first { $0.0.lowercased() == "retry-after" }?.1,
-                            payload: response.body)
+            // Retry-After matters only for a 429: the headers are not searched otherwise.
+            let retryAfter = response.status == 429 ? response.headers.first { $0.0.lowercased() == "retry-after" }?.1 : nil
+            return classify(status: response.status, retryAfter: retryAfter, payload: response.body)
         } catch let error as PluginConnectionError {
             switch error.kind {
             case .timeout: return .failed(CallFailure(kind: .timeout, message: "no answer within \(timeout)"))

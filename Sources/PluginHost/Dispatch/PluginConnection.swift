@@ -57,6 +57,8 @@ public final class PluginConnectionPool: Sendable {
     private let requestPrefix: ByteBuffer
     private let allocator = ByteBufferAllocator()
     private let state = Mutex(PoolState())
+    /// The loops of `group`: a caller running on one of them is given a connection of its own loop.
+    private let loops: [ObjectIdentifier]
 
     /// - Parameters:
     ///   - url: `http://host[:port][/path]`; the path (with any query) is what every call posts to.
@@ -74,6 +76,9 @@ public final class PluginConnectionPool: Sendable {
         self.maxConnections = max(connections, 1)
         self.maxResponseBytes = maxResponseBytes
         self.group = eventLoopGroup
+        var loops: [ObjectIdentifier] = []
+        for loop in eventLoopGroup.makeIterator() { loops.append(ObjectIdentifier(loop)) }
+        self.loops = loops
         var prefix = ByteBufferAllocator().buffer(capacity: 64 + parsed.path.utf8.count + parsed.hostHeader.utf8.count)
         prefix.writeString("POST \(parsed.path) HTTP/1.1\r\nHost: \(parsed.hostHeader)\r\n")
         self.requestPrefix = prefix
@@ -88,15 +93,55 @@ public final class PluginConnectionPool: Sendable {
     /// response. The whole call, including waiting for a free connection and connecting, must end within
     /// `timeout`. A reused connection that turns out to be closed before any response byte arrived is
     /// replaced by a fresh one and the request sent again, once.
-    public func post(
+    ///
+    /// A caller running on one of the event loops of the pool's group (see `EventLoopTaskExecutor`) is given
+    /// an idle connection of that loop, or a new one opened on it while fewer than `connections` exist,
+    /// before an idle connection of another loop: its request and response then need no thread hop.
+    public nonisolated(nonsending) func post(
         _ body: [UInt8],
         headers: [(String, String)],
+        timeout: Duration
+    ) async throws -> (status: Int, headers: [(String, String)], body: [UInt8]) {
+        try await post(body, headers: EncodedHeaders(headers), timeout: timeout)
+    }
+
+    /// Request headers encoded once, for calls that all send the same ones (`Content-Length` is left out:
+    /// the pool writes it).
+    public struct EncodedHeaders: Sendable {
+        let bytes: ByteBuffer
+
+        public init(_ headers: [(String, String)]) {
+            var size = 0
+            for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+            var buffer = ByteBufferAllocator().buffer(capacity: size)
+            for (name, value) in headers {
+                if PluginConnectionPool.isContentLength(name) { continue }
+                buffer.writeString(name)
+                buffer.writeStaticString(": ")
+                buffer.writeString(value)
+                buffer.writeStaticString("\r\n")
+            }
+            self.bytes = buffer
+        }
+    }
+
+    /// `post(_:headers:timeout:)` with the headers already encoded.
+    public nonisolated(nonsending) func post(
+        _ body: [UInt8],
+        headers: EncodedHeaders,
         timeout: Duration
     ) async throws -> (status: Int, headers: [(String, String)], body: [UInt8]) {
         try Task.checkCancellation()
         let deadline = NIODeadline.now() + TimeAmount(timeout)
         let request = makeRequest(body, headers: headers)
-        var lease = try await lease(deadline: deadline)
+        let here = currentLoop()
+        // Decided without a suspension unless the call must wait for a connection.
+        var lease: Lease
+        switch state.withLock({ decide(&$0, on: here) }) {
+        case .lease(let now): lease = now
+        case .fail(let error): throw error
+        case .wait: lease = try await waitForLease(deadline: deadline, on: here)
+        }
         var retried = false
         while true {
             let connection: Connection
@@ -105,7 +150,7 @@ public final class PluginConnectionPool: Sendable {
                 connection = idle
             case .connect:
                 do {
-                    connection = try await connect(deadline: deadline)
+                    connection = try await connect(deadline: deadline, on: here)
                 } catch {
                     releaseSlot()
                     throw error
@@ -160,18 +205,11 @@ public final class PluginConnectionPool: Sendable {
 
     // MARK: - Requests
 
-    private func makeRequest(_ body: [UInt8], headers: [(String, String)]) -> ByteBuffer {
-        var size = requestPrefix.readableBytes + 40 + body.count
-        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+    private func makeRequest(_ body: [UInt8], headers: EncodedHeaders) -> ByteBuffer {
+        let size = requestPrefix.readableBytes + headers.bytes.readableBytes + 40 + body.count
         var buffer = allocator.buffer(capacity: size)
         buffer.writeImmutableBuffer(requestPrefix)
-        for (name, value) in headers {
-            if Self.isContentLength(name) { continue }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
+        buffer.writeImmutableBuffer(headers.bytes)
         buffer.writeStaticString("Content-Length: ")
         buffer.writeString(String(body.count))
         buffer.writeStaticString("\r\n\r\n")
@@ -179,19 +217,26 @@ public final class PluginConnectionPool: Sendable {
         return buffer
     }
 
-    private static func isContentLength(_ name: String) -> Bool {
+    fileprivate static func isContentLength(_ name: String) -> Bool {
         name.utf8.count == 14 && name.lowercased() == "content-length"
     }
 
     // MARK: - Connections
 
-    private func connect(deadline: NIODeadline) async throws -> Connection {
+    /// The event loop the caller runs on, if it is one of the pool's.
+    private func currentLoop() -> (any EventLoop)? {
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop, loops.contains(ObjectIdentifier(loop)) else { return nil }
+        return loop
+    }
+
+    /// Opens a connection, on `loop` if given (one of the pool's), else on the group's next loop.
+    private func connect(deadline: NIODeadline, on loop: (any EventLoop)?) async throws -> Connection {
         let remaining = deadline - .now()
         guard remaining > .zero else { throw Self.timeoutError() }
         let handler = ResponseHandler(maxBody: maxResponseBytes) { [weak self] handler in
             self?.closed(handler)
         }
-        let bootstrap = ClientBootstrap(group: group)
+        let bootstrap = ClientBootstrap(group: loop ?? group)
             .connectTimeout(remaining)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -247,24 +292,26 @@ public final class PluginConnectionPool: Sendable {
         case fail(PluginConnectionError)
     }
 
-    private func lease(deadline: NIODeadline) async throws -> Lease {
-        let decision = state.withLock { state -> Decision in
-            if state.shutdown { return .fail(Self.shutdownError()) }
-            if let connection = state.idle.popLast() { return .lease(.reuse(connection)) }
-            if state.open < maxConnections {
-                state.open += 1
-                return .lease(.connect)
+    /// What a caller on `here` (nil: not on one of the pool's loops) gets now: an idle connection of its
+    /// loop, else a slot for a new connection, else any idle connection; or it waits.
+    private func decide(_ state: inout PoolState, on here: (any EventLoop)?) -> Decision {
+        if state.shutdown { return .fail(Self.shutdownError()) }
+        if let here {
+            if let index = state.idle.lastIndex(where: { $0.eventLoop === here }) {
+                return .lease(.reuse(state.idle.remove(at: index)))
             }
-            return .wait
+        } else if let connection = state.idle.popLast() {
+            return .lease(.reuse(connection))
         }
-        switch decision {
-        case .lease(let lease): return lease
-        case .fail(let error): throw error
-        case .wait: return try await waitForLease(deadline: deadline)
+        if state.open < maxConnections {
+            state.open += 1
+            return .lease(.connect)
         }
+        if let connection = state.idle.popLast() { return .lease(.reuse(connection)) }
+        return .wait
     }
 
-    private func waitForLease(deadline: NIODeadline) async throws -> Lease {
+    private func waitForLease(deadline: NIODeadline, on here: (any EventLoop)?) async throws -> Lease {
         let id = state.withLock { state in
             state.nextWaiterID += 1
             return state.nextWaiterID
@@ -276,14 +323,9 @@ public final class PluginConnectionPool: Sendable {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Lease, any Error>) in
                 let decision = state.withLock { state -> Decision in
-                    if state.shutdown { return .fail(Self.shutdownError()) }
-                    if let connection = state.idle.popLast() { return .lease(.reuse(connection)) }
-                    if state.open < maxConnections {
-                        state.open += 1
-                        return .lease(.connect)
-                    }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return .wait
+                    let decision = decide(&state, on: here)
+                    if case .wait = decision { state.waiters.append(Waiter(id: id, continuation: continuation)) }
+                    return decision
                 }
                 switch decision {
                 case .lease(let lease): continuation.resume(returning: lease)
@@ -418,6 +460,8 @@ private struct RawResponse: Sendable {
 /// A connection, owned by one call at a time (the pool's lock hands it over).
 private final class Connection: @unchecked Sendable {
     let channel: any Channel
+    /// The channel's event loop.
+    let eventLoop: any EventLoop
     let handler: ResponseHandler
     /// Whether a call has used this connection before (so a failure may be a stale keep-alive).
     var reused = false
@@ -425,18 +469,24 @@ private final class Connection: @unchecked Sendable {
 
     init(channel: any Channel, handler: ResponseHandler) {
         self.channel = channel
+        self.eventLoop = channel.eventLoop
         self.handler = handler
     }
 
-    func execute(_ request: ByteBuffer, deadline: NIODeadline) async throws -> RawResponse {
+    nonisolated(nonsending) func execute(_ request: ByteBuffer, deadline: NIODeadline) async throws -> RawResponse {
         sequence &+= 1
         let sequence = self.sequence
         let handler = self.handler
-        let eventLoop = channel.eventLoop
+        let eventLoop = self.eventLoop
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<RawResponse, any Error>) in
-                eventLoop.execute {
+                if eventLoop.inEventLoop {
+                    // The caller runs on the connection's loop (see `EventLoopTaskExecutor`): no hop.
                     handler.start(request, sequence: sequence, deadline: deadline, continuation: continuation)
+                } else {
+                    eventLoop.execute {
+                        handler.start(request, sequence: sequence, deadline: deadline, continuation: continuation)
+                    }
                 }
             }
         } onCancel: {

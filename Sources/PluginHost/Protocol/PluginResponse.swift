@@ -99,7 +99,7 @@ extension PluginResponse {
         guard let body = json.objectValue else {
             throw InvalidResponse(path: "", message: "the body must be a JSON object, got \(json.typeName)")
         }
-        try checkFields(body, allowed: ["actions", "requeueAfterSeconds", "error"], at: "")
+        try checkFields(body, allowed: bodyFields, at: "")
         var response = PluginResponse()
         if let value = body["actions"], !value.isNull {
             guard let list = value.arrayValue else { throw InvalidResponse(path: "actions", message: "must be an array, got \(value.typeName)") }
@@ -180,7 +180,11 @@ extension PluginResponse {
         }
     }
 
+    static let bodyFields: Set<String> = ["actions", "requeueAfterSeconds", "error"]
+
     static func checkFields(_ object: [String: JSON], allowed: Set<String>, at path: String) throws(InvalidResponse) {
+        // Sorted only when a field is unknown, so that the error names the first one.
+        guard object.keys.contains(where: { !allowed.contains($0) }) else { return }
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw InvalidResponse(path: path.isEmpty ? unknown : "\(path).\(unknown)", message: "unknown field; allowed: \(allowed.sorted().joined(separator: ", "))")
         }

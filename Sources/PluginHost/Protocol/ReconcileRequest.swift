@@ -22,28 +22,41 @@ public struct ReconcileKey: Hashable, Sendable, CustomStringConvertible {
 /// Builds the body of a reconcile request by splicing the cached objects'
 /// bytes into the envelope: nothing is parsed or encoded again.
 public struct ReconcileRequestBuilder: Sendable {
-    public var plugin: String
+    public var plugin: String {
+        didSet { prefix = Self.prefix(plugin: plugin) }
+    }
+    /// The bytes every body of this plugin starts with, up to the key's namespace.
+    private var prefix: [UInt8]
 
-    public init(plugin: String) { self.plugin = plugin }
+    public init(plugin: String) {
+        self.plugin = plugin
+        self.prefix = Self.prefix(plugin: plugin)
+    }
+
+    private static func prefix(plugin: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out += #"{"apiVersion":"#.utf8
+        JSON.string(pluginProtocolVersion).write(into: &out)
+        out += #","kind":"ReconcileRequest","plugin":"#.utf8
+        JSON.string(plugin).write(into: &out)
+        out += #","key":{"namespace":"#.utf8
+        return out
+    }
 
     /// - Parameters:
     ///   - children, related: `Kind.apiVersion` to objects, in the order the keys are to appear.
     public func body(key: ReconcileKey, attempt: Int, object: KubeObject?,
                      children: [(String, [KubeObject])], related: [(String, [KubeObject])]) -> [UInt8] {
-        var size = 256
+        var size = 128 + prefix.count + key.namespace.utf8.count + key.name.utf8.count
         size += object?.bytes.count ?? 4
         for (_, list) in children { size += 32 + list.reduce(0) { $0 + $1.bytes.count + 1 } }
         for (_, list) in related { size += 32 + list.reduce(0) { $0 + $1.bytes.count + 1 } }
         var out: [UInt8] = []
         out.reserveCapacity(size)
-        out += #"{"apiVersion":"#.utf8
-        out += JSON.string(pluginProtocolVersion).serialized()
-        out += #","kind":"ReconcileRequest","plugin":"#.utf8
-        out += JSON.string(plugin).serialized()
-        out += #","key":{"namespace":"#.utf8
-        out += JSON.string(key.namespace).serialized()
+        out += prefix
+        JSON.string(key.namespace).write(into: &out)
         out += #","name":"#.utf8
-        out += JSON.string(key.name).serialized()
+        JSON.string(key.name).write(into: &out)
         out += #"},"attempt":"#.utf8
         out += String(attempt).utf8
         out += #","deleting":"#.utf8
@@ -62,7 +75,7 @@ public struct ReconcileRequestBuilder: Sendable {
         out.append(UInt8(ascii: "{"))
         for (index, (name, objects)) in groups.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += JSON.string(name).serialized()
+            JSON.string(name).write(into: &out)
             out += ":[".utf8
             for (i, object) in objects.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
