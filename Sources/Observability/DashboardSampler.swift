@@ -105,8 +105,10 @@ public final class DashboardSampler: Sendable {
     /// What one sample keeps: per plugin and per informer, the values the page shows.
     struct Sample: Sendable {
         struct Plugin: Sendable {
-            var depth = 0.0, inFlight = 0.0, adds = 0.0, retries = 0.0, reconciles = 0.0, errors = 0.0
+            var depth = 0.0, inFlight = 0.0, adds = 0.0, retries = 0.0, reconciles = 0.0
             var errorsByKind: [String: Double] = [:]
+            /// Failed reconciles, all kinds together.
+            var errors: Double { errorsByKind.values.reduce(0, +) }
             var callBuckets: [(le: Double, count: Double)] = []
             var waits: [String: Double] = [:]
             var processUp: Double?
@@ -150,7 +152,6 @@ public final class DashboardSampler: Sendable {
                     case P.reconciles:
                         plugins[plugin, default: Plugin()].reconciles += sample.value
                         if let result = sample.labels["result"], !Self.notErrors.contains(result) {
-                            plugins[plugin, default: Plugin()].errors += sample.value
                             plugins[plugin, default: Plugin()].errorsByKind[result, default: 0] += sample.value
                         }
                     case P.callDuration + "_bucket":

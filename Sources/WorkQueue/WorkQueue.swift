@@ -247,12 +247,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         let (result, marked) = state.withLock { s in
             applyPending(&s)
             let result = body(&s)
-            if s.tagged && s.sleepers.isEmpty {
-                pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
-                s.tagged = false
-            }
-            defer { s.markedAdds = 0 }
-            return (result, s.markedAdds)
+            return (result, endSection(&s))
         }
         afterSection(marked: marked)
         return result
@@ -264,16 +259,23 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         let attempt = state.withLockIfAvailable { s in
             applyPending(&s)
             let result = body(&s)
-            if s.tagged && s.sleepers.isEmpty {
-                pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
-                s.tagged = false
-            }
-            defer { s.markedAdds = 0 }
-            return (result, s.markedAdds)
+            return (result, endSection(&s))
         }
         guard let (result, marked) = attempt else { return nil }
         afterSection(marked: marked)
         return result
+    }
+
+    /// The end of every critical section (the lock still held): clears `sleepersTag` if no
+    /// getter sleeps; returns the adds marked in the section (for the metrics) and resets the count.
+    @inlinable
+    func endSection(_ s: inout State) -> Int {
+        if s.tagged && s.sleepers.isEmpty {
+            pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
+            s.tagged = false
+        }
+        defer { s.markedAdds = 0 }
+        return s.markedAdds
     }
 
     /// What `locked` does after unlocking: the metrics of the adds applied.
