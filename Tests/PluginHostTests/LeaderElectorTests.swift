@@ -114,3 +114,20 @@ import Testing
         }
     }
 }
+
+@Suite struct LeaderElectorBadLeaseTests {
+    @Test func aLeaseItCannotReadIsNeverTakenAndTheFailureIsLogged() async throws {
+        try await withDevServer { _, transport in
+            let leases = ResourceClient(transport: transport, resource: GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases"),
+                                        namespace: "default")
+            _ = try await leases.create(Array(#"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"test-lease"},"spec":{"holderIdentity":7}}"#.utf8))
+            let elector = LeaderElector(settings: LeaderElectorTests.settings, transport: transport, identity: "replica-a", logger: Logger(label: "test"))
+            var observed: LeaderElector.Observation?
+            #expect(await elector.attempt(&observed) == false)
+            #expect(elector.state == .unknown && observed == nil)
+            // The lease is left as it was: nothing is overwritten on a guess.
+            let text = String(decoding: try await leases.get("test-lease"), as: UTF8.self)
+            #expect(text.contains(#""holderIdentity":7"#))
+        }
+    }
+}
