@@ -285,3 +285,15 @@ def test_a_missing_kubeconfig_is_named_and_nothing_starts(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert f"kubeconfig: kubeconfig {tmp_path / 'absent'} does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("address,expected", [
+    ("nowhere", '--metrics-address: "nowhere" is not HOST:PORT'),
+    (":8080", '--metrics-address: ":8080" has no host'),
+    ("127.0.0.1:65536", '--metrics-address: "127.0.0.1:65536" has no valid port (0 to 65535)'),
+])
+def test_a_bad_metrics_address_is_named_before_anything_starts(tmp_path, address, expected):
+    result = subprocess.run([str(plugboard_binary()), "run", "--config", str(tmp_path / "unread.yaml"), "--metrics-address", address],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
