@@ -187,73 +187,17 @@ struct WorkQueueItemsTests {
 
 @Suite("Stress with items()")
 struct ItemsStressTests {
-    struct Ledger {
-        var ticket = 0
-        var inFlight: Set<Int> = []
-        var lastStart: [Int: Int] = [:]
-        var lastAddBegin: [Int: Int] = [:]
-        var overlaps: [Int] = []
-        var processed = 0
-    }
-
     @Test(arguments: [(false, 200), (true, 200), (false, 6), (true, 6)])
     func noKeyIsProcessedTwiceAtOnceAndNoAddIsLost(withMetrics: Bool, keys: Int) async {
-        let producers = 4, workers = 8, addsPerProducer = 20_000
-        let factory = TestMetricsFactory()
-        let q = WorkQueue<Int>(name: withMetrics ? "stress" : nil, metricsFactory: factory)
-        let ledger = Box(Ledger())
-
+        let stress = StressRun(keys: keys, withMetrics: withMetrics)
+        let q = stress.q
         let finished: Void? = await withDeadline(60) {
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<workers {
-                    group.addTask {
-                        for await key in q.items() {
-                            let overlap = ledger.update { l in
-                                l.ticket += 1
-                                l.lastStart[key] = l.ticket
-                                l.processed += 1
-                                return !l.inFlight.insert(key).inserted
-                            }
-                            if overlap { ledger.update { $0.overlaps.append(key) } }
-                            if keys < 10 || key % 3 == 0 { await Task.yield() }
-                            ledger.update { _ = $0.inFlight.remove(key) }
-                        }
-                    }
-                }
-                await withTaskGroup(of: Void.self) { producersGroup in
-                    for p in 0..<producers {
-                        producersGroup.addTask {
-                            var rng = SplitMix(seed: UInt64(p + 11))
-                            for i in 0..<addsPerProducer {
-                                let key = Int(rng.next() % UInt64(keys))
-                                ledger.update { l in
-                                    l.ticket += 1
-                                    l.lastAddBegin[key] = l.ticket
-                                }
-                                q.add(key)
-                                if i % 64 == 0 { await Task.yield() }
-                            }
-                        }
-                    }
-                }
-                await waitUntil(50) { q.len == 0 && q.processingCount == 0 }
-                await q.shutDownWithDrain()
-            }
+            await stress.run(seed: 11, settle: 50, worker: {
+                for await key in q.items() { await stress.process(key) }
+            }, finish: { await q.shutDownWithDrain() })
         }
         #expect(finished != nil)
-
-        let l = ledger.update { $0 }
-        #expect(l.overlaps.isEmpty, "keys processed by two workers at once: \(l.overlaps.prefix(10))")
-        var lost: [Int] = []
-        for (key, added) in l.lastAddBegin where (l.lastStart[key] ?? 0) < added { lost.append(key) }
-        #expect(lost.isEmpty, "keys added after their last processing start and never processed again: \(lost.prefix(10))")
-        #expect(l.processed >= keys)
+        stress.check()
         #expect(q.processingCount == 0)
-        if withMetrics {
-            let adds = factory.counter(WorkQueueMetricNames.adds, queue: "stress") ?? -1
-            #expect(adds == Int64(l.processed), "every counted add was processed exactly once")
-            #expect(factory.meter(WorkQueueMetricNames.depth, queue: "stress") == 0)
-            #expect(factory.timed(WorkQueueMetricNames.workDuration, queue: "stress")?.count == l.processed)
-        }
     }
 }
