@@ -707,11 +707,7 @@ public struct WorkQueueItems<Key: Hashable & Sendable>: AsyncSequence, Sendable 
         /// down and drained (or the task was cancelled while waiting), and from then on.
         @inlinable
         public mutating func next() async -> Key? {
-            if finished { return nil }
-            let next = await Self.advance(queue, from: current)
-            current = next
-            if next == nil { finished = true }
-            return next
+            await next(isolation: nil)
         }
 
         @inlinable
