@@ -14,7 +14,12 @@ import KubeCore
 public struct KubeObject: Sendable, Hashable {
     /// The JSON of the object.
     public let bytes: [UInt8]
-    public let metadata: ObjectMetadata
+    /// The metadata, in a shared box: a copy of the object (out of a cache, into an event) then costs two
+    /// retains rather than one per string, dictionary and array of the metadata.
+    private let box: MetadataBox
+    public var metadata: ObjectMetadata {
+        _read { yield box.metadata }
+    }
     /// From the object, or, for a list item that carries none, from the list.
     public internal(set) var apiVersion: String
     /// From the object, or, for a list item that carries none, the list's kind minus `List`.
@@ -40,7 +45,7 @@ public struct KubeObject: Sendable, Hashable {
 
     init(bytes: [UInt8], metadata: ObjectMetadata, apiVersion: String, kind: String) {
         self.bytes = bytes
-        self.metadata = metadata
+        self.box = MetadataBox(metadata)
         self.apiVersion = apiVersion
         self.kind = kind
     }
@@ -52,6 +57,26 @@ public struct KubeObject: Sendable, Hashable {
 
     /// The JSON as text.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+extension KubeObject {
+    public static func == (lhs: KubeObject, rhs: KubeObject) -> Bool {
+        lhs.bytes == rhs.bytes && (lhs.box === rhs.box || lhs.box.metadata == rhs.box.metadata)
+            && lhs.apiVersion == rhs.apiVersion && lhs.kind == rhs.kind
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes)
+        hasher.combine(box.metadata)
+        hasher.combine(apiVersion)
+        hasher.combine(kind)
+    }
+}
+
+/// An object's metadata, immutable and shared between the copies of the object.
+private final class MetadataBox: Sendable {
+    let metadata: ObjectMetadata
+    init(_ metadata: ObjectMetadata) { self.metadata = metadata }
 }
 
 /// What scanning one object yields.
