@@ -210,7 +210,7 @@ final class DelayTimers<Key: Hashable & Sendable>: Sendable {
         let clock = base.clock
         var due: [Key] = []
         while true {
-            let now = clock.now.nanoseconds
+            let now = clock.nowNanoseconds
             let stopped: Bool = state.withLock { s in
                 if case .stopped = s.phase { return true }
                 while let top = s.heap.min, top.readyAt <= now {

@@ -318,7 +318,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     /// The clock's reading in nanoseconds when metrics are on; 0 (and no clock read) otherwise.
     @inlinable
     var metricsNow: Int64 {
-        metrics == nil ? 0 : clock.now.nanoseconds
+        metrics == nil ? 0 : clock.nowNanoseconds
     }
 
     // MARK: Adding
@@ -650,7 +650,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     /// e.g. with `runUnfinishedWorkUpdates(every:)`.
     public func updateUnfinishedWork() {
         guard let metrics else { return }
-        let now = clock.now.nanoseconds
+        let now = clock.nowNanoseconds
         let (total, oldest) = locked { s in
             var total: Int64 = 0
             var oldest: Int64 = 0

@@ -1,4 +1,5 @@
 import Metrics
+import WorkQueue
 
 /// The names of the host's own metrics (documented in docs/metrics.md). Label
 /// values are bounded: plugin names, results, action names and limiter names —
@@ -93,24 +94,24 @@ final class ControllerMetrics: Sendable {
 
     private static func actionKey(_ action: String, _ result: String) -> String { action + "|" + result }
 
-    func called(_ result: String, since start: ContinuousClock.Instant) {
+    func called(_ result: String, sinceNanoseconds start: Int64) {
         if result == "success" {
             callSuccess.increment()
         } else {
             guard let counter = calls[result] else { preconditionFailure("unknown plugin call result \(result)") }
             counter.increment()
         }
-        callDuration.recordInterval(since: start)
+        callDuration.recordNanoseconds(MonotonicClock.nanoseconds() - start)
     }
 
-    func reconciled(_ result: String, since start: ContinuousClock.Instant) {
+    func reconciled(_ result: String, sinceNanoseconds start: Int64) {
         if result == "success" {
             reconcileSuccess.increment()
         } else {
             guard let counter = reconciles[result] else { preconditionFailure("unknown reconcile result \(result)") }
             counter.increment()
         }
-        reconcileDuration.recordInterval(since: start)
+        reconcileDuration.recordNanoseconds(MonotonicClock.nanoseconds() - start)
     }
 
     func action(_ action: String, _ result: String) {
@@ -121,8 +122,8 @@ final class ControllerMetrics: Sendable {
         waits[limiter]?.recordInterval(since: start)
     }
 
-    func rateLimitWait(_ limiter: Limiter, from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) {
-        (limiter == .dispatch ? dispatchWait : waits[limiter])?.recordInterval(end - start)
+    func rateLimitWait(_ limiter: Limiter, fromNanoseconds start: Int64, to end: Int64) {
+        (limiter == .dispatch ? dispatchWait : waits[limiter])?.recordNanoseconds(end - start)
     }
 }
 

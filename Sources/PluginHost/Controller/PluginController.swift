@@ -220,42 +220,42 @@ public final class PluginController: Sendable {
     /// each runs where its caller runs, the worker's event loop, without the executor check a hop costs at
     /// every entry of a nonisolated async function.
     nonisolated(nonsending) func reconcile(_ key: ReconcileKey) async {
-        let started = ContinuousClock.now
+        let started = MonotonicClock.nanoseconds()
         let primary = self.primary(key)
         let attempt = queue.numRequeues(key) + 1
         let body = builder.body(key: key, attempt: attempt, object: primary, children: children(of: primary), related: relatedObjects(for: key))
-        let waitStart = ContinuousClock.now
+        let waitStart = MonotonicClock.nanoseconds()
         // A token at once (the usual case) needs no suspension.
         let delay = dispatchLimiter.reserve()
         if delay > .zero {
             do { try await dispatchLimiter.wait(for: delay) } catch { queue.add(key); return }
         }
         // The end of the wait is the start of the call: one clock reading for both.
-        let callStart = ContinuousClock.now
-        metrics.rateLimitWait(.dispatch, from: waitStart, to: callStart)
+        let callStart = MonotonicClock.nanoseconds()
+        metrics.rateLimitWait(.dispatch, fromNanoseconds: waitStart, to: callStart)
         metrics.inFlight.increment()
         let outcome = await client.call(body)
         metrics.inFlight.decrement()
         let result = await handle(outcome, key: key, primary: primary, attempt: attempt, callStart: callStart)
-        metrics.reconciled(result, since: started)
+        metrics.reconciled(result, sinceNanoseconds: started)
     }
 
-    private nonisolated(nonsending) func handle(_ outcome: CallOutcome, key: ReconcileKey, primary: KubeObject?, attempt: Int, callStart: ContinuousClock.Instant) async -> String {
+    private nonisolated(nonsending) func handle(_ outcome: CallOutcome, key: ReconcileKey, primary: KubeObject?, attempt: Int, callStart: Int64) async -> String {
         switch outcome {
         case .throttled(let delay):
-            metrics.called("throttled", since: callStart)
+            metrics.called("throttled", sinceNanoseconds: callStart)
             logger.debug("plugin asked to retry later", metadata: ["key": "\(key)", "retryAfter": "\(delay)"])
             queue.add(key, after: delay)
             return "throttled"
         case .failed(let failure):
-            metrics.called(failure.kind.rawValue, since: callStart)
+            metrics.called(failure.kind.rawValue, sinceNanoseconds: callStart)
             logger.warning("plugin call failed", metadata: ["key": "\(key)", "attempt": "\(attempt)", "error": "\(failure.message)"])
             await events.record(key: key, primary: primary, reason: failure.kind == .invalidResponse ? "InvalidPluginResponse" : "PluginCallFailed",
                                 message: failure.message)
             queue.addRateLimited(key)
             return failure.kind.rawValue
         case .response(let response):
-            metrics.called("success", since: callStart)
+            metrics.called("success", sinceNanoseconds: callStart)
             do {
                 // No actions, nothing to apply (the applier would plan and write nothing).
                 if !response.actions.isEmpty {
