@@ -33,12 +33,9 @@ struct HostBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if metrics == "prometheus" {
-            // What `plugboard run` records into, plus the counter the benchmark reads.
-            MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [PlugboardMetricsFactory(), ReconcileCounter.shared]))
-        } else {
-            MetricsSystem.bootstrap(ReconcileCounter.shared)
-        }
+        // What `plugboard run` records into (or nothing), with the one counter the benchmark reads tapped.
+        let backend: any MetricsFactory = metrics == "prometheus" ? PlugboardMetricsFactory() : NOOPMetricsHandler.instance
+        MetricsSystem.bootstrap(ReconcileCounter(backend: backend))
         let plugin = try await NoopPlugin.start()
         do {
             try await measure(plugin)
@@ -76,23 +73,23 @@ struct HostBench: AsyncParsableCommand {
             var logger = Logger(label: "bench")
             logger.logLevel = .warning
             let host = PluginHost(config: config, transport: transport, logger: logger, shutdownGrace: .seconds(1))
-            let before = ReconcileCounter.shared.count
+            let before = ReconcileCounter.count
             let running = Task { try await host.run() }
             progress("run \(run + 1): host started")
             await host.waitUntilReady()
             progress("run \(run + 1): synced")
             let start = ContinuousClock.now
-            while ReconcileCounter.shared.count - before < objects { try await Task.sleep(for: .milliseconds(1)) }
+            while ReconcileCounter.count - before < objects { try await Task.sleep(for: .milliseconds(1)) }
             samples.seconds.append(elapsed(start))
             progress("run \(run + 1): \(objects) reconciled in \(elapsed(start)) s")
             if run == runs - 1 {
                 // Latency: paced updates, each stamped by the server; the plugin records the delay.
                 _ = try await plugin.latencies()
-                let target = ReconcileCounter.shared.count + changes
+                let target = ReconcileCounter.count + changes
                 server.send("pace \(changes) \(rate)")
                 let deadline = ContinuousClock.now + .seconds(Double(changes) / rate + 30)
-                while ReconcileCounter.shared.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-                progress("latency run: \(ReconcileCounter.shared.count - (target - changes)) of \(changes) changes reconciled")
+                while ReconcileCounter.count < target && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                progress("latency run: \(ReconcileCounter.count - (target - changes)) of \(changes) changes reconciled")
                 latencies = try await plugin.latencies()
             }
             running.cancel()
@@ -132,39 +129,46 @@ func progress(_ text: String) {
     FileHandle.standardError.write(Data("[bench] \(text)\n".utf8))
 }
 
-/// Counts `plugboard_reconciles_total` across its labels; every other metric is dropped.
-final class ReconcileCounter: MetricsFactory, Sendable {
-    static let shared = ReconcileCounter()
-    let total = Atomic<Int>(0)
-    var count: Int { total.load(ordering: .relaxed) }
+/// Passes every metric on to `backend` and counts `plugboard_reconciles_total` across its labels on the
+/// way, so that the host records exactly what it records in `plugboard run` and the benchmark can poll the
+/// count without scraping.
+struct ReconcileCounter: MetricsFactory {
+    static let tally = Tally()
+    static var count: Int { tally.total.load(ordering: .relaxed) }
 
-    final class Handler: CounterHandler, Sendable {
-        let owner: ReconcileCounter?
-        init(_ owner: ReconcileCounter?) { self.owner = owner }
-        func increment(by amount: Int64) { owner?.total.add(Int(amount), ordering: .relaxed) }
-        func reset() {}
+    final class Tally: Sendable {
+        let total = Atomic<Int>(0)
     }
 
-    final class Ignored: RecorderHandler, TimerHandler, MeterHandler, Sendable {
-        func record(_ value: Int64) {}
-        func record(_ value: Double) {}
-        func recordNanoseconds(_ duration: Int64) {}
-        func set(_ value: Int64) {}
-        func set(_ value: Double) {}
-        func increment(by: Double) {}
-        func decrement(by: Double) {}
+    final class Tapped: CounterHandler, Sendable {
+        let inner: any CounterHandler
+        init(_ inner: any CounterHandler) { self.inner = inner }
+        func increment(by amount: Int64) {
+            ReconcileCounter.tally.total.add(Int(amount), ordering: .relaxed)
+            inner.increment(by: amount)
+        }
+        func reset() { inner.reset() }
     }
+
+    let backend: any MetricsFactory
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        Handler(label == "plugboard_reconciles_total" ? self : nil)
+        let counter = backend.makeCounter(label: label, dimensions: dimensions)
+        return label == PluginHostMetricNames.reconciles ? Tapped(counter) : counter
     }
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { Ignored() }
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { Ignored() }
-    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { Ignored() }
-    func destroyCounter(_ handler: any CounterHandler) {}
-    func destroyRecorder(_ handler: any RecorderHandler) {}
-    func destroyTimer(_ handler: any TimerHandler) {}
-    func destroyMeter(_ handler: any MeterHandler) {}
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        backend.makeFloatingPointCounter(label: label, dimensions: dimensions)
+    }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        backend.makeRecorder(label: label, dimensions: dimensions, aggregate: aggregate)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { backend.makeTimer(label: label, dimensions: dimensions) }
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { backend.makeMeter(label: label, dimensions: dimensions) }
+    func destroyCounter(_ handler: any CounterHandler) { backend.destroyCounter((handler as? Tapped)?.inner ?? handler) }
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) { backend.destroyFloatingPointCounter(handler) }
+    func destroyRecorder(_ handler: any RecorderHandler) { backend.destroyRecorder(handler) }
+    func destroyTimer(_ handler: any TimerHandler) { backend.destroyTimer(handler) }
+    func destroyMeter(_ handler: any MeterHandler) { backend.destroyMeter(handler) }
 }
 
 /// plugins/c/noop, compiled with the system C compiler and started on a free port.
