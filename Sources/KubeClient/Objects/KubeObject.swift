@@ -16,10 +16,9 @@ public struct KubeObject: Sendable, Hashable {
     public let bytes: [UInt8]
     /// The metadata, in a shared box: a copy of the object (out of a cache, into an event) then costs two
     /// retains rather than one per string, dictionary and array of the metadata.
-    private let box: MetadataBox
-    public var metadata: ObjectMetadata {
-        _read { yield box.metadata }
-    }
+    @usableFromInline let box: MetadataBox
+    /// Inlinable, so that reading one field (`object.metadata.name`) loads that field, not the whole metadata.
+    @inlinable public var metadata: ObjectMetadata { box.metadata }
     /// From the object, or, for a list item that carries none, from the list.
     public internal(set) var apiVersion: String
     /// From the object, or, for a list item that carries none, the list's kind minus `List`.
@@ -74,8 +73,9 @@ extension KubeObject {
 }
 
 /// An object's metadata, immutable and shared between the copies of the object.
-private final class MetadataBox: Sendable {
-    let metadata: ObjectMetadata
+@usableFromInline
+final class MetadataBox: Sendable {
+    @usableFromInline let metadata: ObjectMetadata
     init(_ metadata: ObjectMetadata) { self.metadata = metadata }
 }
 

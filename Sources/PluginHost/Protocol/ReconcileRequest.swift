@@ -60,7 +60,9 @@ public struct ReconcileRequestBuilder: Sendable {
         out += #"},"attempt":"#.utf8
         out += String(attempt).utf8
         out += #","deleting":"#.utf8
-        out += (object?.metadata.deletionTimestamp != nil ? "true" : "false").utf8
+        var deleting = false
+        if let object { deleting = object.metadata.deletionTimestamp != nil }  // read in place: `object?.metadata` copies it
+        out += (deleting ? "true" : "false").utf8
         out += #","object":"#.utf8
         if let object { out += object.bytes } else { out += "null".utf8 }
         out += #","children":"#.utf8
