@@ -79,7 +79,8 @@ struct HostBench: AsyncParsableCommand {
             await host.waitUntilReady()
             progress("run \(run + 1): synced")
             let start = ContinuousClock.now
-            while ReconcileCounter.count - before < objects { try await Task.sleep(for: .milliseconds(1)) }
+            // Woken by the reconcile that reaches the count: polling would take CPU from the host.
+            await ReconcileCounter.tally.wait(until: before + objects)
             samples.seconds.append(elapsed(start))
             progress("run \(run + 1): \(objects) reconciled in \(elapsed(start)) s")
             if run == runs - 1 {
@@ -138,13 +139,39 @@ struct ReconcileCounter: MetricsFactory {
 
     final class Tally: Sendable {
         let total = Atomic<Int>(0)
+        /// The count `wait(until:)` waits for (Int.max: none), and its waiter.
+        private let target = Atomic<Int>(.max)
+        private let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+        func add(_ amount: Int) {
+            let count = total.wrappingAdd(amount, ordering: .relaxed).newValue
+            if count >= target.load(ordering: .relaxed) { release() }
+        }
+
+        /// Returns once the count is at least `count`. One waiter at a time.
+        func wait(until count: Int) async {
+            await withCheckedContinuation { continuation in
+                waiter.withLock { $0 = continuation }
+                target.store(count, ordering: .relaxed)
+                if total.load(ordering: .relaxed) >= count { release() }
+            }
+        }
+
+        private func release() {
+            guard let continuation = waiter.withLock({ waiting -> CheckedContinuation<Void, Never>? in
+                defer { waiting = nil }
+                return waiting
+            }) else { return }
+            target.store(.max, ordering: .relaxed)
+            continuation.resume()
+        }
     }
 
     final class Tapped: CounterHandler, Sendable {
         let inner: any CounterHandler
         init(_ inner: any CounterHandler) { self.inner = inner }
         func increment(by amount: Int64) {
-            ReconcileCounter.tally.total.add(Int(amount), ordering: .relaxed)
+            ReconcileCounter.tally.add(Int(amount))
             inner.increment(by: amount)
         }
         func reset() { inner.reset() }
