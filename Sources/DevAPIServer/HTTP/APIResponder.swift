@@ -211,22 +211,23 @@ struct APIResponder: HTTPResponder {
         return Self.json(bytes: listBytes(result.items.map { store.render($0, info: info, version: version) }, info: info, version: version, metadata: metadata))
     }
 
-    /// A list response spliced from the stored bytes of its items.
+    /// A list response spliced from the stored bytes of its items, with its members in kube-apiserver's
+    /// order (kind, apiVersion, metadata, items): a client can read the continue token before the items.
     private func listBytes(_ items: [[UInt8]], info: ResourceInfo, version: String, metadata: JSON) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(items.reduce(128) { $0 + $1.count + 1 })
-        out.append(contentsOf: #"{"apiVersion":"#.utf8)
+        out.reserveCapacity(items.reduce(192) { $0 + $1.count + 1 })
+        out.append(contentsOf: #"{"kind":"#.utf8)
+        JSON.string(info.listKind).write(into: &out)
+        out.append(contentsOf: #","apiVersion":"#.utf8)
         JSON.string(info.apiVersion(version)).write(into: &out)
+        out.append(contentsOf: #","metadata":"#.utf8)
+        metadata.write(into: &out)
         out.append(contentsOf: #","items":["#.utf8)
         for (i, item) in items.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: item)
         }
-        out.append(contentsOf: #"],"kind":"#.utf8)
-        JSON.string(info.listKind).write(into: &out)
-        out.append(contentsOf: #","metadata":"#.utf8)
-        metadata.write(into: &out)
-        out.append(UInt8(ascii: "}"))
+        out.append(contentsOf: "]}".utf8)
         return out
     }
 
