@@ -459,3 +459,38 @@ extension String {
         return s
     }
 }
+
+/// Reading a LIST page's continue token ahead of decoding its items.
+@Suite struct NextPageTests {
+    static func body(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func tokenBeforeItemsIsReadAhead() throws {
+        let body = Self.body(#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"abc\u0041"},"items":[{"metadata":{"name":"a"}}]}"#)
+        #expect(KubeObjectList.nextPage(of: body) == .next(continueToken: "abcA"))
+        // The full decode agrees.
+        #expect(try KubeObjectList.decode(bytes: body).continueToken == "abcA")
+    }
+
+    @Test(arguments: [
+        #"{"kind":"ConfigMapList","metadata":{"resourceVersion":"9"},"items":[]}"#,
+        #"{"kind":"ConfigMapList","metadata":{"resourceVersion":"9","continue":""},"items":[]}"#,
+        #"{ "metadata" : { } , "items" : [ ] }"#,
+    ])
+    func noTokenIsTheLastPage(text: String) throws {
+        #expect(KubeObjectList.nextPage(of: Self.body(text)) == .none)
+        #expect(try KubeObjectList.decode(bytes: Self.body(text)).continueToken == nil)
+    }
+
+    @Test(arguments: [
+        // Items first: only a full decode finds the token.
+        #"{"apiVersion":"v1","items":[],"kind":"ConfigMapList","metadata":{"continue":"x"}}"#,
+        // Not a list, or not JSON.
+        #"[1,2]"#,
+        #"{"metadata":{"continue":"x""#,
+        #"{"kind":"#,
+        "",
+    ])
+    func otherwiseOnlyTheDecodeTells(text: String) {
+        #expect(KubeObjectList.nextPage(of: Self.body(text)) == .unknown)
+    }
+}

@@ -170,6 +170,45 @@ import Testing
     }
 }
 
+/// The client-side rate limit on a real transport: what waits and what does not.
+@Suite struct TransportRateLimitTests {
+    /// Counts the waits the limiter asks for, and returns at once.
+    final class CountingClock: LimiterClock {
+        let waits = Mutex(0)
+        var now: ContinuousClock.Instant { ContinuousClock.now }
+        func sleep(until deadline: ContinuousClock.Instant) async throws { waits.withLock { $0 += 1 } }
+    }
+
+    @Test func pagesOfOneListTakeNoTokenButEveryNewRequestDoes() async throws {
+        let clock = CountingClock()
+        // One token, and a refill far slower than the test: every request that takes a token after the first waits.
+        try await withClient(rateLimit: (qps: 0.001, burst: 1, clock: clock)) { server, transport in
+            let info = server.store.resource(group: "", version: "v1", resource: "configmaps")!
+            for i in 0..<5 {
+                _ = try server.store.createForBenchmark(info, body: ["apiVersion": "v1", "kind": "ConfigMap",
+                                                                     "metadata": ["name": .string("cm-\(i)"), "namespace": "default"]])
+            }
+            let client = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: "default")
+            var names: [String] = []
+            var token: String?
+            var pages = 0
+            repeat {
+                let page = try await client.listObjects(ListOptions(limit: 2, continueToken: token))
+                names += page.items.map(\.metadata.name)
+                token = page.continueToken
+                pages += 1
+            } while token != nil
+            #expect(pages == 3)
+            #expect(names == (0..<5).map { "cm-\($0)" })
+            // The first page took the one token; the two pages after it took none.
+            #expect(clock.waits.withLock { $0 } == 0)
+            // A new list (no continue token) is throttled.
+            _ = try await client.listObjects(ListOptions(limit: 2))
+            #expect(clock.waits.withLock { $0 } == 1)
+        }
+    }
+}
+
 /// The token bucket with a clock the test moves.
 @Suite struct TokenBucketTests {
     final class ManualClock: LimiterClock {
@@ -195,6 +234,7 @@ import Testing
 }
 
 func withClient(maxRetries: Int = 10, credentials: CredentialSource? = nil,
+                rateLimit: (qps: Double, burst: Int, clock: any LimiterClock)? = nil,
                 _ body: (DevServer, Transport) async throws -> Void) async throws
 {
     var configuration = DevServer.Configuration()
@@ -209,7 +249,13 @@ func withClient(maxRetries: Int = 10, credentials: CredentialSource? = nil,
         client.certificateAuthorityPEM = server.certificateAuthority?.certificatePEM
         client.credentials = credentials ?? .fixed(.bearer("good"))
         client.maxRetries = maxRetries
-        transport = try Transport(client)
+        if let rateLimit {
+            client.qps = rateLimit.qps
+            client.burst = rateLimit.burst
+            transport = try Transport(client, limiterClock: rateLimit.clock)
+        } else {
+            transport = try Transport(client)
+        }
         try await body(server, transport!)
     } catch {
         try? await transport?.shutdown()

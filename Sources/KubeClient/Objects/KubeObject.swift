@@ -169,6 +169,56 @@ public struct KubeObjectList: Sendable {
         }
     }
 
+    /// What a LIST body says about the page after it, read without decoding its items.
+    public enum NextPage: Equatable, Sendable {
+        /// `metadata.continue` names the next page.
+        case next(continueToken: String)
+        /// `metadata` carries no continue token: this is the last page.
+        case none
+        /// `metadata` does not come before `items` (or the body is not a list): only a full decode tells.
+        case unknown
+    }
+
+    /// Reads `metadata.continue` of a LIST body when `metadata` precedes `items`, as API servers write
+    /// it, without scanning the items: a paginated list can then ask for the next page while it decodes
+    /// this one. Anything unexpected gives `.unknown`, and the full decode reports the error.
+    public static func nextPage(of bytes: [UInt8]) -> NextPage {
+        bytes.withUnsafeBufferPointer { buffer -> NextPage in
+            let s = JSONScanner(buffer)
+            do {
+                let n = buffer.count
+                var i = s.skipWhitespace(0)
+                guard i < n, buffer[i] == 0x7B else { return .unknown }
+                i = s.skipWhitespace(i + 1)
+                while i < n, buffer[i] == 0x22 {
+                    let (keyEnd, escapes) = try s.skipString(at: i)
+                    let key = JSONKey(start: i + 1, end: keyEnd - 1, hasEscapes: escapes)
+                    var j = s.skipWhitespace(keyEnd)
+                    guard j < n, buffer[j] == 0x3A else { return .unknown }
+                    j = s.skipWhitespace(j + 1)
+                    if s.key(key, is: "items") { return .unknown }
+                    if s.key(key, is: "metadata") {
+                        var token: String?
+                        _ = try s.forEachMember(ofObjectAt: j, depth: 1) { (m) throws(ObjectDecodingError) -> Int? in
+                            guard s.key(m.key, is: "continue") else { return nil }
+                            let (x, e) = try s.optionalString(at: m.valueStart)
+                            token = x
+                            return e
+                        }
+                        if let token, !token.isEmpty { return .next(continueToken: token) }
+                        return .none
+                    }
+                    i = s.skipWhitespace(try s.skipValue(at: j, depth: 1))
+                    guard i < n, buffer[i] == 0x2C else { return .unknown }
+                    i = s.skipWhitespace(i + 1)
+                }
+                return .unknown
+            } catch {
+                return .unknown
+            }
+        }
+    }
+
     static func decode(_ s: JSONScanner, cutManagedFields: Bool) throws(ObjectDecodingError) -> KubeObjectList {
         var list = KubeObjectList()
         var sawItems = false
