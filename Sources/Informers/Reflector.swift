@@ -191,35 +191,65 @@ public final class Reflector: Sendable {
     }
 
     /// A full paginated list; returns its resourceVersion.
+    ///
+    /// Pages are fetched one ahead: as soon as a page has arrived, its continue token is read (without
+    /// decoding the items) and the next page is asked for, so the server prepares and sends it while this
+    /// one is decoded. When the token cannot be read ahead (`metadata` after `items`), pages go one by one.
     private func listAndReplace() async throws -> String {
         var items: [KubeObject] = []
-        var token: String?
         var resourceVersion = ""
         var nextProgress = configuration.progressEvery
-        repeat {
-            let page: KubeObjectList
+        // The page being fetched, and the continue token it was asked with (nil: the first page).
+        var requested: String? = nil
+        var fetch: Task<[UInt8], any Error>? = fetchPage(nil)
+        defer { fetch?.cancel() }
+        while let current = fetch {
+            let body: [UInt8]
             do {
-                page = try await client.listObjects(ListOptions(labelSelector: labelSelector, fieldSelector: fieldSelector,
-                                                                limit: configuration.pageSize, continueToken: token),
-                                                    cutManagedFields: configuration.cutManagedFields)
-            } catch let error as KubeAPIError where error.isGone && token != nil {
+                body = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
+            } catch let error as KubeAPIError where error.isGone && requested != nil {
                 // The continue token outlived the server's history: start the list again.
                 logger.info("continue token expired, listing again from the start")
                 items = []
-                token = nil
+                requested = nil
+                fetch = fetchPage(nil)
                 continue
             }
+            let pageToken = requested
+            switch KubeObjectList.nextPage(of: body) {
+            case .next(let token):
+                requested = token
+                fetch = fetchPage(token)
+            case .none:
+                requested = nil
+                fetch = nil
+            case .unknown:
+                fetch = nil
+            }
+            let page = try KubeObjectList.decode(bytes: body, cutManagedFields: configuration.cutManagedFields)
             items += configuration.transform == nil ? page.items : page.items.map(transformed)
-            if token == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
-            token = page.continueToken
+            if pageToken == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
             if items.count >= nextProgress {
                 logger.info("listing", metadata: ["objects": "\(items.count)"])
                 nextProgress += configuration.progressEvery
             }
-        } while token != nil
+            // The decoded token decides (the one read ahead is the same whenever one could be read).
+            if page.continueToken != requested || (fetch == nil && page.continueToken != nil) {
+                fetch?.cancel()
+                requested = page.continueToken
+                fetch = page.continueToken.map { fetchPage($0) }
+            }
+        }
         await replaceAll(with: items)
         logger.debug("listed", metadata: ["objects": "\(items.count)", "resourceVersion": "\(resourceVersion)"])
         return resourceVersion
+    }
+
+    /// Starts fetching one page of the list (its body, not decoded).
+    private func fetchPage(_ continueToken: String?) -> Task<[UInt8], any Error> {
+        let options = ListOptions(labelSelector: labelSelector, fieldSelector: fieldSelector,
+                                  limit: configuration.pageSize, continueToken: continueToken)
+        return Task { [client] in try await client.list(options) }
     }
 
     /// Replaces the cache with a full state and reports the difference: new
