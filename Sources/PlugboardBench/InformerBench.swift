@@ -29,6 +29,8 @@ struct InformerSyncBench: AsyncParsableCommand {
     @Option(help: "Approximate size of each stored ConfigMap in bytes.") var size = 1024
     @Option(help: "Timed runs per mode, each in a fresh process.") var runs = 3
     @Option(help: "list, stream or both.") var mode = "both"
+    @Option(help: "Updates the server makes after each sync, as fast as it can; memory is measured again once the informer has taken them in.")
+    var updates = 10_000
 
     func run() async throws {
         let modes = mode == "both" ? ["list", "stream"] : [mode]
@@ -58,13 +60,26 @@ struct InformerSyncBench: AsyncParsableCommand {
             var peaks: [Double] = []
             var perObject: [Double] = []
             var cachedJSON = 0.0
+            var afterUpdates: [Double] = []
+            var peaksAfterUpdates: [Double] = []
             for _ in 0..<runs {
-                let child = try BenchChild.start(["informer-sync-once", "--url", url, "--mode", mode, "--expect", "\(objects)"])
-                child.stop()
+                let child = try BenchChild.start(["informer-sync-once", "--url", url, "--mode", mode, "--expect", "\(objects)",
+                                                  "--updates", "\(updates)"])
                 guard let seconds = Double(child.fields["seconds"] ?? ""), let rss = Double(child.fields["rssAfter"] ?? ""),
                       let peak = Double(child.fields["rssPeak"] ?? ""), let base = Double(child.fields["rssBefore"] ?? ""),
                       let json = Double(child.fields["cachedJSONBytes"] ?? "")
-                else { throw ValidationError("informer child reported \(child.fields)") }
+                else { child.stop(); throw ValidationError("informer child reported \(child.fields)") }
+                if updates > 0 {
+                    server.send("pace \(updates) 1000000000")
+                    let fields = child.nextFields()
+                    guard let rss = Double(fields["rssAfterUpdates"] ?? ""), let peak = Double(fields["rssPeakAfterUpdates"] ?? "") else {
+                        child.stop()
+                        throw ValidationError("informer child reported \(fields) after the updates")
+                    }
+                    afterUpdates.append(rss)
+                    peaksAfterUpdates.append(peak)
+                }
+                child.stop()
                 times.seconds.append(seconds)
                 after.append(rss)
                 peaks.append(peak)
@@ -79,6 +94,10 @@ struct InformerSyncBench: AsyncParsableCommand {
                          median(after) / mb, median(peaks) / mb))
             print(String(format: "    resident bytes per cached object: median %.0f (the cached JSON itself: %.0f bytes per object)",
                          median(perObject), cachedJSON))
+            if updates > 0 {
+                print(String(format: "    after %d updates taken in: resident median %.0f MB, peak resident median %.0f MB",
+                             updates, median(afterUpdates) / mb, median(peaksAfterUpdates) / mb))
+            }
         }
     }
 }
@@ -160,6 +179,7 @@ struct InformerSyncOnce: AsyncParsableCommand {
     @Option var url: String
     @Option var mode = "list"
     @Option var expect = 0
+    @Option(help: "After the sync line, wait for this many MODIFIED events and print the memory again.") var updates = 0
 
     func run() async throws {
         let before = residentBytes().current
@@ -169,7 +189,10 @@ struct InformerSyncOnce: AsyncParsableCommand {
         configuration.streamingList = mode == "stream"
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let reflector = Reflector(client: client, configuration: configuration, logger: logger) { _ in }
+        let counter = EventCounter(target: updates)
+        let reflector = Reflector(client: client, configuration: configuration, logger: logger) { event in
+            if case .updated = event { await counter.add() }
+        }
         let start = ContinuousClock.now
         let running = Task { await reflector.run() }
         await reflector.waitForSync()
@@ -178,10 +201,17 @@ struct InformerSyncOnce: AsyncParsableCommand {
         let objects = reflector.cache.list()
         guard objects.count == expect else { throw ValidationError("synced \(objects.count) objects, expected \(expect)") }
         let json = objects.reduce(0) { $0 + $1.bytes.count }
+        // Written unbuffered: the parent reads this line while the process goes on.
+        FileHandle.standardOutput.write(Data("seconds=\(seconds) rssBefore=\(before) rssAfter=\(memory.current) rssPeak=\(memory.peak) cachedJSONBytes=\(json)\n".utf8))
+        if updates > 0 {
+            // The parent now has the server update objects; the cache takes them in.
+            await counter.wait()
+            let memory = residentBytes()
+            FileHandle.standardOutput.write(Data("rssAfterUpdates=\(memory.current) rssPeakAfterUpdates=\(memory.peak)\n".utf8))
+        }
         running.cancel()
         await running.value
         try await transport.shutdown()
-        print("seconds=\(seconds) rssBefore=\(before) rssAfter=\(memory.current) rssPeak=\(memory.peak) cachedJSONBytes=\(json)")
     }
 }
 
@@ -246,8 +276,17 @@ final class BenchChild {
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
+        output = stdout.fileHandleForReading
+        fields = Self.readFields(output)
+    }
+
+    private let output: FileHandle
+
+    /// The child's next output line as `key=value` fields (empty at the end of its output).
+    func nextFields() -> [String: String] { Self.readFields(output) }
+
+    private static func readFields(_ handle: FileHandle) -> [String: String] {
         var line: [UInt8] = []
-        let handle = stdout.fileHandleForReading
         while true {
             let byte = handle.readData(ofLength: 1)
             if byte.isEmpty || byte.first == 0x0a { break }
@@ -258,7 +297,7 @@ final class BenchChild {
             let parts = pair.split(separator: "=", maxSplits: 1)
             if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
         }
-        self.fields = fields
+        return fields
     }
 
     static func start(_ arguments: [String]) throws -> BenchChild { try BenchChild(arguments) }
