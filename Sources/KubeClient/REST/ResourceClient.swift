@@ -100,13 +100,16 @@ public struct ResourceClient: Sendable {
     /// complete lines of one read), so a consumer of many events pays for one
     /// hand-over per read rather than per event. Batches are never empty.
     public func watchBatches(_ options: WatchOptions, cutManagedFields: Bool = false) async throws -> AsyncThrowingStream<[WatchEvent], any Error> {
-        let (_, chunks) = try await transport.stream(APIRequest(method: .GET, path: path(), query: options.query))
+        // Decoded straight from the response body: chunks are read as fast as they are decoded (see `openStream`).
+        let (_, body) = try await transport.openStream(APIRequest(method: .GET, path: path(), query: options.query))
         return AsyncThrowingStream { continuation in
             let task = Task {
                 var decoder = WatchLineDecoder(cutManagedFields: cutManagedFields)
                 do {
-                    for try await chunk in chunks {
-                        let events = try decoder.feed(chunk)
+                    for try await chunk in body {
+                        let events = try chunk.withUnsafeReadableBytes { (bytes) throws(WatchDecodingError) -> [WatchEvent] in
+                            try decoder.feed(buffer: bytes.assumingMemoryBound(to: UInt8.self))
+                        }
                         if !events.isEmpty { continuation.yield(events) }
                     }
                     if let last = try decoder.finish() { continuation.yield([last]) }
