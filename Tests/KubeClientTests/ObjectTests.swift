@@ -494,3 +494,41 @@ extension String {
         #expect(KubeObjectList.nextPage(of: Self.body(text)) == .unknown)
     }
 }
+
+/// Skipping strings eight bytes at a time: wherever a quote, a backslash or a control character falls
+/// relative to the eight-byte steps, the result is what a byte-by-byte reading gives.
+@Suite struct StringSkipTests {
+    /// `"` + prefix plain bytes + `special` + filler + `"`, scanned from the opening quote.
+    static func skip(_ bytes: [UInt8]) -> Result<Int, ObjectDecodingError> {
+        bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(ObjectDecodingError) -> Int in try JSONScanner(buffer).skipString(at: 0).end }
+        }
+    }
+
+    @Test func everyPositionOfEveryKindOfByte() {
+        let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789ÄÖü€".utf8)  // non-ASCII bytes are plain content
+        for length in 0..<40 {
+            let content = (0..<length).map { plain[$0 % plain.count] }
+            // No special byte: the string ends at its closing quote.
+            let whole = [0x22] + content + [0x22] + Array(#","x":1"#.utf8)
+            #expect(Self.skip(whole) == .success(length + 2), "plain string of \(length) bytes")
+            // Unterminated: an error at the end of the input.
+            if case .success = Self.skip([0x22] + content) { Issue.record("unterminated string of \(length) bytes was accepted") }
+            for position in 0...length {
+                let head = [0x22] + content[..<position]
+                let tail = Array(content[position...]) + [0x22, 0x7D]
+                // A quote ends the string there.
+                #expect(Self.skip(head + [0x22] + tail) == .success(position + 2), "quote at \(position) of \(length)")
+                // An escaped quote does not.
+                #expect(Self.skip(head + [0x5C, 0x22] + tail) == .success(length + 4), "escaped quote at \(position) of \(length)")
+                // A control character is an error at its offset.
+                switch Self.skip(head + [0x0A] + tail) {
+                case .success: Issue.record("newline at \(position) of \(length) was accepted")
+                case .failure(let error): #expect(error.offset == position + 1, "newline at \(position) of \(length)")
+                }
+                // 0x7F and 0x20 are plain content.
+                #expect(Self.skip(head + [0x7F, 0x20] + tail) == .success(length + 4), "DEL and space at \(position) of \(length)")
+            }
+        }
+    }
+}

@@ -117,6 +117,12 @@ public struct JSONScanner {
         var escapes = false
         let n = bytes.count
         while j < n {
+            // Eight bytes at a time while none of them is a quote, a backslash or a control character.
+            if let base = bytes.baseAddress {
+                let raw = UnsafeRawPointer(base)
+                while j &+ 8 <= n && !Self.hasSpecialStringByte(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)) { j &+= 8 }
+                guard j < n else { break }
+            }
             let c = bytes[j]
             if c == 0x22 { return (j + 1, escapes) }
             if c == 0x5C {
@@ -141,6 +147,18 @@ public struct JSONScanner {
             }
         }
         throw error("unexpected end of input in string", at: n)
+    }
+
+    /// Whether any of the eight bytes in `word` ends or interrupts a plain run of string content: a quote,
+    /// a backslash, or a control character (below 0x20). Exact, with no false positives or negatives:
+    /// `(x - 0x01…01 * k) & ~x & 0x80…80` is non-zero exactly when some byte of `x` is below `k` (k ≤ 0x80),
+    /// and a byte equal to `c` is a zero byte of `word ^ (0x01…01 * c)`.
+    @inline(__always)
+    static func hasSpecialStringByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasByteBelow(_ x: UInt64, _ k: UInt64) -> Bool { (x &- ones &* k) & ~x & highs != 0 }
+        return hasByteBelow(word, 0x20) || hasByteBelow(word ^ (ones &* 0x22), 1) || hasByteBelow(word ^ (ones &* 0x5C), 1)
     }
 
     static func hexValue(_ c: UInt8) -> UInt32? {
