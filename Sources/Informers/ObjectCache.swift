@@ -7,7 +7,19 @@ public typealias IndexFunction = @Sendable (KubeObject) -> [String]
 /// The key of a cached object: `namespace/name`, or `name` when cluster scoped,
 /// as client-go's `MetaNamespaceKeyFunc` makes it.
 public func objectKey(_ metadata: ObjectMetadata) -> String {
-    metadata.namespace.isEmpty ? metadata.name : "\(metadata.namespace)/\(metadata.name)"
+    objectKey(namespace: metadata.namespace, name: metadata.name)
+}
+
+/// `namespace/name`, or `name` for a cluster-scoped object. Built by appending into a buffer of the
+/// right size (cheaper than interpolation: the informer makes one per event, a controller one per reconcile).
+public func objectKey(namespace: String, name: String) -> String {
+    if namespace.isEmpty { return name }
+    var key = ""
+    key.reserveCapacity(namespace.utf8.count + 1 + name.utf8.count)
+    key += namespace
+    key += "/"
+    key += name
+    return key
 }
 
 /// The informer's cache: immutable objects by key, with indexes.
@@ -48,16 +60,7 @@ public final class ObjectCache: Sendable {
 
     public func get(_ key: String) -> KubeObject? { state.withLock { $0.objects[key] } }
 
-    public func get(namespace: String, name: String) -> KubeObject? {
-        if namespace.isEmpty { return get(name) }
-        // The key as `objectKey` makes it, by appending (cheaper than interpolation; a controller asks for every key it reconciles).
-        var key = ""
-        key.reserveCapacity(namespace.utf8.count + 1 + name.utf8.count)
-        key += namespace
-        key += "/"
-        key += name
-        return get(key)
-    }
+    public func get(namespace: String, name: String) -> KubeObject? { get(objectKey(namespace: namespace, name: name)) }
 
     public func list() -> [KubeObject] { state.withLock { Array($0.objects.values) } }
 

@@ -1,3 +1,4 @@
+import Informers
 import KubeClient
 import KubeCore
 
@@ -16,7 +17,8 @@ public struct ReconcileKey: Hashable, Sendable, CustomStringConvertible {
         self.init(namespace: metadata.namespace, name: metadata.name)
     }
 
-    public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+    /// `namespace/name` (`name` when cluster-scoped): the informer cache's key of the object.
+    public var description: String { objectKey(namespace: namespace, name: name) }
 }
 
 /// Builds the body of a reconcile request by splicing the cached objects'
