@@ -67,10 +67,11 @@ public final class LeaderElector: Sendable {
         self.identity = identity
         self.leases = ResourceClient(transport: transport, resource: GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases"),
                                      namespace: namespace)
+        self.lease = "\(namespace)/\(settings.name)"
         var logger = logger
-        logger[metadataKey: "lease"] = "\(namespace)/\(settings.name)"
+        logger[metadataKey: "lease"] = "\(lease)"
         self.logger = logger
-        isLeaderGauge = Gauge(label: PluginHostMetricNames.isLeader, dimensions: [("lease", "\(namespace)/\(settings.name)")])
+        isLeaderGauge = Gauge(label: PluginHostMetricNames.isLeader, dimensions: [("lease", lease)])
         isLeaderGauge.record(0)
     }
 
@@ -81,7 +82,8 @@ public final class LeaderElector: Sendable {
         return "\(host)_\(suffix)"
     }
 
-    public var lease: String { "\(namespace)/\(settings.name)" }
+    /// `namespace/name` of the Lease.
+    public let lease: String
     public var state: State { status.withLock { $0.state } }
     public var isLeader: Bool { state == .leading }
 
