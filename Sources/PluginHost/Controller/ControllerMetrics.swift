@@ -47,18 +47,41 @@ public enum PluginHostMetricNames {
 final class ControllerMetrics: Sendable {
     enum Limiter: String { case dispatch, writes }
 
+    /// A counter per result and a duration histogram: plugin calls, or whole reconciles.
+    struct Outcomes: Sendable {
+        let what: String
+        let byResult: [String: Counter]
+        /// The handle of the usual result, without a dictionary look-up.
+        let success: Counter
+        let duration: Metrics.Timer
+
+        init(_ what: String, counter label: String, results: [String], duration: String, dimensions: [(String, String)]) {
+            self.what = what
+            byResult = Dictionary(uniqueKeysWithValues: results.map { ($0, Counter(label: label, dimensions: dimensions + [("result", $0)])) })
+            success = byResult["success"]!
+            self.duration = Metrics.Timer(label: duration, dimensions: dimensions, preferredDisplayUnit: .seconds)
+        }
+
+        /// Counts `result` (one of `results`) and records the time since `start` (monotonic nanoseconds).
+        func record(_ result: String, sinceNanoseconds start: Int64) {
+            if result == "success" {
+                success.increment()
+            } else {
+                guard let counter = byResult[result] else { preconditionFailure("unknown \(what) result \(result)") }
+                counter.increment()
+            }
+            duration.recordNanoseconds(MonotonicClock.nanoseconds() - start)
+        }
+    }
+
     let plugin: String
     let inFlight: Meter
     let filtered: Counter
-    let callDuration: Metrics.Timer
-    let reconcileDuration: Metrics.Timer
-    private let calls: [String: Counter]
-    private let reconciles: [String: Counter]
+    let calls: Outcomes
+    let reconciles: Outcomes
     private let actions: [String: Counter]
     private let waits: [Limiter: Metrics.Timer]
-    /// The handles of every reconcile that goes well, without a dictionary look-up.
-    private let callSuccess: Counter
-    private let reconcileSuccess: Counter
+    /// The dispatch wait, recorded on every reconcile, without a dictionary look-up.
     private let dispatchWait: Metrics.Timer
 
     init(plugin: String) {
@@ -67,14 +90,9 @@ final class ControllerMetrics: Sendable {
         let dimensions = [("plugin", plugin)]
         inFlight = Meter(label: Names.callsInFlight, dimensions: dimensions)
         filtered = Counter(label: Names.eventsFiltered, dimensions: dimensions)
-        callDuration = Metrics.Timer(label: Names.callDuration, dimensions: dimensions, preferredDisplayUnit: .seconds)
-        reconcileDuration = Metrics.Timer(label: Names.reconcileDuration, dimensions: dimensions, preferredDisplayUnit: .seconds)
-        calls = Dictionary(uniqueKeysWithValues: Names.callResults.map {
-            ($0, Counter(label: Names.calls, dimensions: dimensions + [("result", $0)]))
-        })
-        reconciles = Dictionary(uniqueKeysWithValues: Names.reconcileResults.map {
-            ($0, Counter(label: Names.reconciles, dimensions: dimensions + [("result", $0)]))
-        })
+        calls = Outcomes("plugin call", counter: Names.calls, results: Names.callResults, duration: Names.callDuration, dimensions: dimensions)
+        reconciles = Outcomes("reconcile", counter: Names.reconciles, results: Names.reconcileResults, duration: Names.reconcileDuration,
+                              dimensions: dimensions)
         var actions: [String: Counter] = [:]
         for action in Names.actionNames {
             for result in Names.actionResults {
@@ -86,33 +104,11 @@ final class ControllerMetrics: Sendable {
             .dispatch: Metrics.Timer(label: Names.rateLimitWait, dimensions: dimensions + [("limiter", "dispatch")], preferredDisplayUnit: .seconds),
             .writes: Metrics.Timer(label: Names.rateLimitWait, dimensions: dimensions + [("limiter", "writes")], preferredDisplayUnit: .seconds),
         ]
-        callSuccess = calls["success"]!
-        reconcileSuccess = reconciles["success"]!
         dispatchWait = waits[.dispatch]!
         inFlight.set(0)
     }
 
     private static func actionKey(_ action: String, _ result: String) -> String { action + "|" + result }
-
-    func called(_ result: String, sinceNanoseconds start: Int64) {
-        if result == "success" {
-            callSuccess.increment()
-        } else {
-            guard let counter = calls[result] else { preconditionFailure("unknown plugin call result \(result)") }
-            counter.increment()
-        }
-        callDuration.recordNanoseconds(MonotonicClock.nanoseconds() - start)
-    }
-
-    func reconciled(_ result: String, sinceNanoseconds start: Int64) {
-        if result == "success" {
-            reconcileSuccess.increment()
-        } else {
-            guard let counter = reconciles[result] else { preconditionFailure("unknown reconcile result \(result)") }
-            counter.increment()
-        }
-        reconcileDuration.recordNanoseconds(MonotonicClock.nanoseconds() - start)
-    }
 
     func action(_ action: String, _ result: String) {
         actions[Self.actionKey(action, result)]?.increment()

@@ -237,25 +237,25 @@ public final class PluginController: Sendable {
         let outcome = await client.call(body)
         metrics.inFlight.decrement()
         let result = await handle(outcome, key: key, primary: primary, attempt: attempt, callStart: callStart)
-        metrics.reconciled(result, sinceNanoseconds: started)
+        metrics.reconciles.record(result, sinceNanoseconds: started)
     }
 
     private nonisolated(nonsending) func handle(_ outcome: CallOutcome, key: ReconcileKey, primary: KubeObject?, attempt: Int, callStart: Int64) async -> String {
         switch outcome {
         case .throttled(let delay):
-            metrics.called("throttled", sinceNanoseconds: callStart)
+            metrics.calls.record("throttled", sinceNanoseconds: callStart)
             logger.debug("plugin asked to retry later", metadata: ["key": "\(key)", "retryAfter": "\(delay)"])
             queue.add(key, after: delay)
             return "throttled"
         case .failed(let failure):
-            metrics.called(failure.kind.rawValue, sinceNanoseconds: callStart)
+            metrics.calls.record(failure.kind.rawValue, sinceNanoseconds: callStart)
             logger.warning("plugin call failed", metadata: ["key": "\(key)", "attempt": "\(attempt)", "error": "\(failure.message)"])
             await events.record(key: key, primary: primary, reason: failure.kind == .invalidResponse ? "InvalidPluginResponse" : "PluginCallFailed",
                                 message: failure.message)
             queue.addRateLimited(key)
             return failure.kind.rawValue
         case .response(let response):
-            metrics.called("success", sinceNanoseconds: callStart)
+            metrics.calls.record("success", sinceNanoseconds: callStart)
             do {
                 // No actions, nothing to apply (the applier would plan and write nothing).
                 if !response.actions.isEmpty {
