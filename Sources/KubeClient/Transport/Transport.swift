@@ -106,28 +106,10 @@ public final class Transport: Sendable {
         }.0
     }
 
-    /// Opens a streaming response (a watch) and returns its status and body
-    /// chunks. The stream ends when the server closes it; cancel the consuming
-    /// task to close it from this side.
-    public func stream(_ request: APIRequest) async throws -> (status: Int, chunks: AsyncThrowingStream<[UInt8], any Error>) {
-        let (status, body) = try await openStream(request)
-        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
-            let task = Task {
-                do {
-                    for try await buffer in body { continuation.yield(Array(buffer.readableBytesView)) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-        return (status, chunks)
-    }
-
-    /// Opens a streaming response and returns its status and AsyncHTTPClient's body, which reads from the
-    /// connection only as fast as it is consumed: a consumer that falls behind then gets larger chunks
-    /// rather than a growing queue of small ones.
+    /// Opens a streaming response (a watch) and returns its status and AsyncHTTPClient's body, which
+    /// reads from the connection only as fast as it is consumed: a consumer that falls behind then gets
+    /// larger chunks rather than a growing queue of small ones. The stream ends when the server closes
+    /// it; cancel the consuming task to close it from this side.
     func openStream(_ request: APIRequest) async throws -> (status: Int, body: HTTPClientResponse.Body) {
         let response = try await withRetries(request) { httpRequest in
             let response = try await client.execute(httpRequest, timeout: .init(configuration.requestTimeout))
