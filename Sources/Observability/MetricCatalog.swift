@@ -61,7 +61,7 @@ public enum MetricCatalog {
             MetricDefinition(P.rateLimitWait, .histogram, ["plugin", "limiter"], "Seconds spent waiting for a token of the plugin's dispatch or writes rate limiter.", buckets: waitBuckets),
             MetricDefinition(P.processUp, .gauge, ["plugin"], "1 while the plugin process the host supervises answers its health check, else 0."),
             MetricDefinition(P.processRestarts, .counter, ["plugin"], "Restarts of the plugin process the host supervises."),
-            MetricDefinition(P.ready, .gauge, [], "1 once every informer has synced and the workers run, else 0."),
+            MetricDefinition(P.ready, .gauge, [], "1 once every informer has synced and, with leader election on, the lease has been read; else 0."),
             MetricDefinition(P.isLeader, .gauge, ["lease"], "1 while this replica holds the leader lease (with leader election on), else 0."),
 
             MetricDefinition(I.objects, .gauge, informer, "Objects in the informer's cache."),

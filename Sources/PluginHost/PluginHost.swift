@@ -42,8 +42,8 @@ public final class PluginHost: Service, Sendable {
         readyGauge.record(0)
     }
 
-    /// What `/readyz` answers: ready once every informer has synced and the
-    /// workers run; otherwise the reasons, one per informer still listing.
+    /// What `/readyz` answers: ready once every informer has synced and (with
+    /// leader election on) the lease has been read; otherwise the reasons.
     public func readiness() -> Readiness {
         let (ready, factory) = state.withLock { ($0.ready, $0.factory) }
         if ready { return Readiness(ready: true, reasons: []) }
@@ -67,7 +67,7 @@ public final class PluginHost: Service, Sendable {
     /// Whether every informer has synced and every controller runs.
     public var isReady: Bool { state.withLock { $0.ready } }
 
-    /// Returns once every informer has synced and the workers run.
+    /// Returns once the host is ready (see `readiness()`).
     public func waitUntilReady() async {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> Bool in

@@ -25,7 +25,7 @@ public enum PluginHostMetricNames {
     public static let processUp = "plugboard_plugin_process_up"
     /// Counter by `plugin`: restarts of a supervised plugin process.
     public static let processRestarts = "plugboard_plugin_process_restarts_total"
-    /// Gauge: 1 once every informer has synced and the workers run.
+    /// Gauge: 1 once every informer has synced and (with leader election on) the lease has been read.
     public static let ready = "plugboard_ready"
     /// Gauge by `lease` (namespace/name): 1 while this replica holds the leader lease (only with leader election on).
     public static let isLeader = "plugboard_leader_is_leader"
