@@ -88,6 +88,9 @@ struct DevCommand: AsyncParsableCommand {
         if let metricsAddress { _ = try ListenAddress(metricsAddress, flag: "--metrics-address") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json, got \"\(logFormat)\"") }
         if apiOnly && config != nil { throw ValidationError("--api-only cannot be combined with --config") }
+        if apiOnly && metricsAddress != nil {
+            throw ValidationError("--api-only cannot be combined with --metrics-address: without the plugin host nothing serves metrics")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: unknown level \"\(logLevel)\"; use trace, debug, info, notice, warning, error or critical")
         }
@@ -199,12 +202,8 @@ struct DevCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(banner.utf8))
                 try await tasks.waitForAll()
             }
-        } catch let error as ResolutionError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as ObservabilityServer.ListenError {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
+        } catch {
+            throw HostFailure.report(error)
         }
     }
 }

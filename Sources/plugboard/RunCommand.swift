@@ -73,21 +73,29 @@ struct RunCommand: AsyncParsableCommand {
                                                       logger: logger))
         do {
             try await group.run()
-        } catch let error as ResolutionError {
+        } catch {
             try? await transport.shutdown()
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as ObservabilityServer.ListenError {
-            try? await transport.shutdown()
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as LeaderElector.LostLeadership {
-            // Exit, as client-go's controllers do: the restarted process comes back as a standby.
-            try? await transport.shutdown()
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
+            throw HostFailure.report(error)
         }
         try await transport.shutdown()
+    }
+}
+
+/// How `run` and `dev` end on the host's known failures: the error's own message on stderr and an exit
+/// status, instead of ArgumentParser's generic report.
+enum HostFailure {
+    /// 2: the configuration does not fit the cluster (unknown kinds). 1: the metrics address cannot be
+    /// served, or the leader lease was lost (exit, as client-go's controllers do: the restarted process
+    /// comes back as a standby). Other errors are returned unchanged.
+    static func report(_ error: any Error) -> any Error {
+        let status: Int32
+        switch error {
+        case is ResolutionError: status = 2
+        case is ObservabilityServer.ListenError, is LeaderElector.LostLeadership: status = 1
+        default: return error
+        }
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        return ExitCode(status)
     }
 }
 

@@ -54,6 +54,7 @@ def test_bad_flags_are_rejected_with_the_flag_named(tmp_path):
         (["--log-level", "loud"], "--log-level"),
         (["--metrics-address", "nowhere"], "--metrics-address"),
         (["--metrics-address", "127.0.0.1:70000"], "--metrics-address"),
+        (["--api-only", "--metrics-address", "127.0.0.1:0"], "--api-only cannot be combined with --metrics-address"),
         (["--no-auth", "--client-ca-file", "x"], "--no-auth cannot be combined"),
     ]
     for args, message in cases:
