@@ -93,6 +93,53 @@ import Testing
         }
     }
 
+    @Test func aRenewalThatHangsEndsLeadershipAtTheRenewDeadline() async throws {
+        try await withDevServer { server, _ in
+            // The elector's own client allows three requests, then makes every request wait about 1000 s:
+            // acquiring takes two (get, create), the first renewal's get the third, and its update hangs.
+            var configuration = TransportConfiguration(server: try await server.ready())
+            configuration.maxRetries = 0
+            configuration.qps = 0.001
+            configuration.burst = 3
+            let stalling = try Transport(configuration)
+            let a = elector(stalling, "replica-a")
+            let runA = Task { try await a.run() }
+            try await a.waitUntilLeading()
+            let started = ContinuousClock.now
+            let outcome = await withTaskGroup(of: String.self) { group in
+                group.addTask {
+                    do { try await runA.value; return "returned" } catch is LeaderElector.LostLeadership { return "lost" } catch { return "\(error)" }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(10))
+                    return "still leading after 10 s"
+                }
+                let first = await group.next()!
+                runA.cancel()
+                group.cancelAll()
+                return first
+            }
+            #expect(outcome == "lost")
+            // Within the renew deadline (1.5 s) of the last renewal, with slack for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(a.state != .leading)
+            try await stalling.shutdown()
+        }
+    }
+
+    @Test func theLeaseRecordsItsDurationRoundedUp() async throws {
+        try await withDevServer { _, transport in
+            let settings = LeaderElectionSettings(enabled: true, namespace: "default", name: "test-lease", leaseDuration: .milliseconds(1500),
+                                                  renewDeadline: .milliseconds(1200), retryPeriod: .milliseconds(100))
+            let a = elector(transport, "replica-a", settings: settings)
+            let runA = Task { try await a.run() }
+            try await a.waitUntilLeading()
+            #expect(try await lease(transport).spec?.leaseDurationSeconds == 2)
+            runA.cancel()
+            try? await runA.value
+        }
+    }
+
     @Test func waitingForLeadershipEndsWhenTheTaskIsCancelled() async throws {
         try await withDevServer { _, transport in
             let b = elector(transport, "never-runs")

@@ -133,13 +133,39 @@ public final class LeaderElector: Sendable {
                 await Task { await self.release(held) }.value
                 return
             }
-            if await attempt(&observed) {
-                lastRenewal = ContinuousClock.now
-            } else if ContinuousClock.now - lastRenewal >= settings.renewDeadline {
+            // A renewal gets only the time left until the renew deadline: one that hangs (a stalled API
+            // server, a client-side rate limit) must not keep this replica leading past its lease.
+            let left = settings.renewDeadline - (ContinuousClock.now - lastRenewal)
+            if left > .zero, let (renewed, seen) = await attempt(observed, within: left) {
+                observed = seen
+                if renewed {
+                    lastRenewal = ContinuousClock.now
+                    continue
+                }
+            }
+            if ContinuousClock.now - lastRenewal >= settings.renewDeadline {
                 enter(.following(holder: observed?.holder ?? ""))
                 logger.error("lost the leader lease: no renewal succeeded within the renew deadline", metadata: ["renewDeadline": "\(settings.renewDeadline)"])
                 throw LostLeadership(lease: lease)
             }
+        }
+    }
+
+    /// `attempt`, cancelled when it has not ended within `limit`: nil then.
+    func attempt(_ observed: Observation?, within limit: Duration) async -> (renewed: Bool, observed: Observation?)? {
+        await withTaskGroup(of: (renewed: Bool, observed: Observation?)?.self) { group in
+            group.addTask {
+                var seen = observed
+                let renewed = await self.attempt(&seen)
+                return (renewed, seen)
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 
@@ -236,9 +262,14 @@ public final class LeaderElector: Sendable {
         }
     }
 
-    private var leaseSeconds: Int { max(1, Int(settings.leaseDuration.components.seconds)) }
+    /// `leaseDuration` in whole seconds as the Lease records it, rounded up: a standby must never count the
+    /// lease as expired before this replica stops renewing it.
+    private var leaseSeconds: Int {
+        let (seconds, attoseconds) = settings.leaseDuration.components
+        return max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+    }
 
-    /// `period` stretched by up to 20%, as client-go's JitterUntil (factor 1.2) does: replicas started together drift apart.
+    /// `period` stretched by up to 20%, so that replicas started together drift apart.
     private func jittered(_ period: Duration) -> Duration {
         period + period * Double.random(in: 0..<0.2)
     }
