@@ -66,11 +66,20 @@ public final class ObservabilityServer: Service, Sendable {
             let waiters = bound.withLock { state in defer { state.waiters = [] }; return state.waiters }
             for waiter in waiters { waiter.resume(throwing: CancellationError()) }
         }
-        do {
-            try await serve(port: configuration.port)
-        } catch let error as ListenError where configuration.fallbackToFreePort && configuration.port != 0 {
-            logger.warning("metrics address taken; listening on a free port instead", metadata: ["wanted": "\(error.address)", "error": "\(error.underlying)"])
-            try await serve(port: 0)
+        // One sampler for the server's life, whichever port it ends up on (a second start would take two
+        // samples moments apart, and rates divide by that gap).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sampler.run() }
+            group.addTask { [self] in
+                do {
+                    try await serve(port: configuration.port)
+                } catch let error as ListenError where configuration.fallbackToFreePort && configuration.port != 0 {
+                    logger.warning("metrics address taken; listening on a free port instead", metadata: ["wanted": "\(error.address)", "error": "\(error.underlying)"])
+                    try await serve(port: 0)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 
@@ -92,18 +101,11 @@ public final class ObservabilityServer: Service, Sendable {
             },
             logger: logger
         )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.sampler.run() }
-            // Signals belong to the ServiceGroup that runs this service.
-            group.addTask { [self] in
-                do {
-                    try await app.runService(gracefulShutdownSignals: [])
-                } catch where boundAddress == nil && !(error is CancellationError) {
-                    throw ListenError(address: "\(configuration.host):\(port)", underlying: "\(error)")
-                }
-            }
-            try await group.next()
-            group.cancelAll()
+        // Signals belong to the ServiceGroup that runs this service.
+        do {
+            try await app.runService(gracefulShutdownSignals: [])
+        } catch where boundAddress == nil && !(error is CancellationError) {
+            throw ListenError(address: "\(configuration.host):\(port)", underlying: "\(error)")
         }
     }
 
