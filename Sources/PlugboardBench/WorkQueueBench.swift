@@ -8,7 +8,8 @@ import WorkQueue
 
 /// WorkQueue throughput, in memory: (a) Add→Get→Done of distinct keys with 1 producer and
 /// 4 workers, with and without metrics; (b) add calls that mostly deduplicate; (c) a rate-limited
-/// retry pipeline where each key fails 3 times before it is forgotten.
+/// retry pipeline where each key fails 3 times before it is forgotten; (s) the queue alone, holding
+/// all of (a)'s keys at once, in one task (no contention).
 /// "With metrics" feeds swift-prometheus (the real backend a controller would export).
 /// client-go on this machine: (a) 2.3 M items/s (typed queue 2.9 M/s; 1.0 M/s with Prometheus
 /// metrics), (b) 11.8 M add calls/s (typed 18.5 M/s), (c) 0.52 M gets/s.
@@ -23,8 +24,8 @@ struct WorkQueueBench: AsyncParsableCommand {
     @Option(help: "Keys for (c); each is got 4 times.") var retryKeys = 250_000
     @Option(help: "Workers for (a) and (c).") var workers = 4
     @Option(help: "Timed runs (after one warm-up run).") var runs = 5
-    @Option(help: "Scenarios to run, of a, m (a with metrics), i (a and m with the items() loop), b, c.")
-    var only = "ambic"
+    @Option(help: "Scenarios to run, of a, m (a with metrics), i (a and m with the items() loop), s (a long queue in one task), b, c.")
+    var only = "ambisc"
 
     func run() async throws {
         print("WorkQueue, \(workers) workers, runs=\(runs) (min/median)")
@@ -38,6 +39,10 @@ struct WorkQueueBench: AsyncParsableCommand {
             let plain = try await measure { try await addGetDone(metrics: nil, itemsLoop: true) }
             report("(a) add→get→done, no metrics, items()", plain, count: items, unit: "items")
             try await withMetrics(itemsLoop: true)
+        }
+        if only.contains("s") {
+            let long = try await measure { try await longQueue() }
+            report("(s) one task: add all, then get/done all", long, count: items, unit: "items")
         }
         if only.contains("b") {
             let idle = try await measure { try await deduplicatingAdds(withWorkers: false) }
@@ -97,6 +102,19 @@ struct WorkQueueBench: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         guard processed == n else { throw ValidationError("processed \(processed) of \(n)") }
+    }
+
+    // MARK: (s)
+
+    /// The queue's own cost with a long queue and no contention: one task adds every key, then
+    /// takes and finishes them all, so the queue holds `items` keys at its peak.
+    private func longQueue() async throws {
+        let queue = WorkQueue<Int>(name: nil)
+        for key in 0..<items { queue.add(key) }
+        for expected in 0..<items {
+            guard let key = await queue.get(), key == expected else { throw ValidationError("out of order at \(expected)") }
+            queue.done(key)
+        }
     }
 
     // MARK: (b)

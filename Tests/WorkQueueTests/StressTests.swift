@@ -132,7 +132,7 @@ struct StressTests {
 }
 
 /// A small deterministic generator, so a failure can be rerun.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
