@@ -78,23 +78,13 @@ public final class ObjectCache: Sendable {
     @discardableResult
     public func upsert(_ object: KubeObject) -> KubeObject? {
         let key = objectKey(object.metadata)
-        let values = indexValues(object)
-        return state.withLock { state in
-            let old = state.objects.updateValue(object, forKey: key)
-            if let old { unindex(old, key: key, state: &state) }
-            Self.index(values, key: key, state: &state)
-            return old
-        }
+        return state.withLock { Self.upsert(object, key: key, into: &$0, indexers: indexers) }
     }
 
     /// Removes an object by key and returns it.
     @discardableResult
     public func remove(_ key: String) -> KubeObject? {
-        state.withLock { state in
-            guard let old = state.objects.removeValue(forKey: key) else { return nil }
-            unindex(old, key: key, state: &state)
-            return old
-        }
+        state.withLock { Self.remove(key, from: &$0, indexers: indexers) }
     }
 
     /// Replaces the whole content (after a relist) and returns what was removed,
@@ -102,39 +92,109 @@ public final class ObjectCache: Sendable {
     /// The new content is built aside and swapped in at once: readers see the
     /// old state or the new one, never a mix.
     public func replace(with objects: [KubeObject]) -> [KubeObject] {
-        var fresh = State()
-        fresh.objects.reserveCapacity(objects.count)
-        for object in objects {
+        var replacement = makeReplacement(reservingCapacity: objects.count)
+        for object in objects { replacement.upsert(object) }
+        let current = replacement.state.objects
+        return replace(with: replacement).compactMap { current[$0.key] == nil ? $0.value : nil }
+    }
+
+    /// A whole content for `replace(with:)`, built aside (a relist page by page, or a streaming
+    /// list event by event) with this cache's indexes, while the cache goes on serving its
+    /// current content.
+    public func makeReplacement(reservingCapacity capacity: Int = 0) -> Replacement {
+        var replacement = Replacement(indexers: indexers)
+        replacement.state.objects.reserveCapacity(capacity)
+        replacement.order.reserveCapacity(capacity)
+        return replacement
+    }
+
+    /// Swaps in `replacement` at once and returns the objects the cache held before, by key
+    /// (released by the caller, outside the lock).
+    public func replace(with replacement: Replacement) -> [String: KubeObject] {
+        precondition(replacement.indexers.keys == indexers.keys, "a replacement made by another cache")
+        var fresh = replacement.state
+        state.withLock { swap(&$0, &fresh) }
+        return fresh.objects
+    }
+
+    /// The content of a cache, built aside: see `makeReplacement(reservingCapacity:)`.
+    public struct Replacement: Sendable {
+        var state = State()
+        let indexers: [String: IndexFunction]
+        /// Keys in the order they were first stored.
+        public internal(set) var order: [String] = []
+        /// Whether a key was stored twice or removed: then `order` may name a key twice, or one no longer stored.
+        public private(set) var reordered = false
+
+        init(indexers: [String: IndexFunction]) { self.indexers = indexers }
+
+        /// Objects stored.
+        public var count: Int { state.objects.count }
+
+        /// The object stored under `key`, if any.
+        public subscript(key: String) -> KubeObject? { state.objects[key] }
+
+        /// Stores `object` (replacing one with its key).
+        public mutating func upsert(_ object: KubeObject) {
             let key = objectKey(object.metadata)
-            if let duplicate = fresh.objects.updateValue(object, forKey: key) { unindex(duplicate, key: key, state: &fresh) }
-            Self.index(indexValues(object), key: key, state: &fresh)
-        }
-        let current = fresh.objects
-        let previous = state.withLock { state in
-            swap(&state, &fresh)
-            return fresh
-        }
-        // `fresh` now holds the previous state, released here outside the lock.
-        return previous.objects.compactMap { current[$0.key] == nil ? $0.value : nil }
-    }
-
-    /// The values each index files `object` under.
-    private func indexValues(_ object: KubeObject) -> [(name: String, values: [String])] {
-        indexers.map { ($0.key, $0.value(object)) }
-    }
-
-    private static func index(_ values: [(name: String, values: [String])], key: String, state: inout State) {
-        for (name, list) in values {
-            for value in list { state.indexes[name, default: [:]][value, default: []].insert(key) }
-        }
-    }
-
-    private func unindex(_ object: KubeObject, key: String, state: inout State) {
-        for (name, function) in indexers {
-            for value in function(object) {
-                state.indexes[name]?[value]?.remove(key)
-                if state.indexes[name]?[value]?.isEmpty == true { state.indexes[name]?[value] = nil }
+            if ObjectCache.upsert(object, key: key, into: &state, indexers: indexers) == nil {
+                order.append(key)
+            } else {
+                reordered = true
             }
+        }
+
+        /// Removes the object stored under `key`, if any.
+        public mutating func remove(_ key: String) {
+            if ObjectCache.remove(key, from: &state, indexers: indexers) != nil { reordered = true }
+        }
+    }
+
+    // MARK: State changes (under the lock, or on a replacement's state)
+
+    private static func upsert(_ object: KubeObject, key: String, into state: inout State,
+                               indexers: [String: IndexFunction]) -> KubeObject? {
+        let old = state.objects.updateValue(object, forKey: key)
+        if let old { unindex(old, key: key, state: &state, indexers: indexers) }
+        index(object, key: key, state: &state, indexers: indexers)
+        return old
+    }
+
+    private static func remove(_ key: String, from state: inout State, indexers: [String: IndexFunction]) -> KubeObject? {
+        guard let old = state.objects.removeValue(forKey: key) else { return nil }
+        unindex(old, key: key, state: &state, indexers: indexers)
+        return old
+    }
+
+    /// Calls `body` with each index name and value `object` is filed under. The two built-in
+    /// indexes read the metadata directly (no closure call, no array per object).
+    private static func forEachIndexValue(of object: KubeObject, indexers: [String: IndexFunction],
+                                          _ body: (String, String) -> Void) {
+        for (name, function) in indexers {
+            switch name {
+            case namespaceIndex:
+                body(name, object.metadata.namespace)
+            case controllerIndex:
+                for reference in object.metadata.ownerReferences where reference.controller == true {
+                    body(name, reference.uid)
+                    break
+                }
+            default:
+                for value in function(object) { body(name, value) }
+            }
+        }
+    }
+
+    private static func index(_ object: KubeObject, key: String, state: inout State, indexers: [String: IndexFunction]) {
+        forEachIndexValue(of: object, indexers: indexers) { name, value in
+            state.indexes[name, default: [:]][value, default: []].insert(key)
+        }
+    }
+
+    private static func unindex(_ object: KubeObject, key: String, state: inout State, indexers: [String: IndexFunction]) {
+        forEachIndexValue(of: object, indexers: indexers) { name, value in
+            state.indexes[name]?[value]?.remove(key)
+            if state.indexes[name]?[value]?.isEmpty == true { state.indexes[name]?[value] = nil }
         }
     }
 }

@@ -195,8 +195,10 @@ public final class Reflector: Sendable {
     /// Pages are fetched one ahead: as soon as a page has arrived, its continue token is read (without
     /// decoding the items) and the next page is asked for, so the server prepares and sends it while this
     /// one is decoded. When the token cannot be read ahead (`metadata` after `items`), pages go one by one.
+    /// Each page's objects go into the cache's replacement (keys, indexes) as it is decoded, so that work
+    /// too overlaps the fetching of the next page; the replacement is swapped in once the list is complete.
     private func listAndReplace() async throws -> String {
-        var items: [KubeObject] = []
+        var items = cache.makeReplacement()
         var resourceVersion = ""
         var nextProgress = configuration.progressEvery
         // The page being fetched, and the continue token it was asked with (nil: the first page).
@@ -210,7 +212,7 @@ public final class Reflector: Sendable {
             } catch let error as KubeAPIError where error.isGone && requested != nil {
                 // The continue token outlived the server's history: start the list again.
                 logger.info("continue token expired, listing again from the start")
-                items = []
+                items = cache.makeReplacement()
                 requested = nil
                 fetch = fetchPage(nil)
                 continue
@@ -227,7 +229,7 @@ public final class Reflector: Sendable {
                 fetch = nil
             }
             let page = try KubeObjectList.decode(bytes: body, cutManagedFields: configuration.cutManagedFields)
-            items += configuration.transform == nil ? page.items : page.items.map(transformed)
+            for object in page.items { items.upsert(transformed(object)) }
             if pageToken == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
             if items.count >= nextProgress {
                 logger.info("listing", metadata: ["objects": "\(items.count)"])
@@ -252,22 +254,26 @@ public final class Reflector: Sendable {
         return Task { [client] in try await client.list(options) }
     }
 
-    /// Replaces the cache with a full state and reports the difference: new
-    /// objects as adds, changed ones as updates, vanished ones as
-    /// final-state-unknown deletes. An object whose resourceVersion did not
-    /// change is not reported.
-    private func replaceAll(with items: [KubeObject]) async {
+    /// Replaces the cache with a full state and reports the difference, in the
+    /// order the objects came: new objects as adds, changed ones as updates;
+    /// then vanished ones as final-state-unknown deletes. An object whose
+    /// resourceVersion did not change is not reported.
+    private func replaceAll(with items: ObjectCache.Replacement) async {
+        let previous = cache.replace(with: items)
+        metrics.objects.record(Double(items.count))
         var events: [InformerEvent] = []
-        let previous = Dictionary(cache.list().map { (objectKey($0.metadata), $0) }, uniquingKeysWith: { a, _ in a })
-        for object in items {
-            if let old = previous[objectKey(object.metadata)] {
+        events.reserveCapacity(items.count)
+        var seen = Set<String>()
+        for key in items.order {
+            guard let object = items[key] else { continue }
+            if items.reordered && !seen.insert(key).inserted { continue }
+            if let old = previous[key] {
                 if old.metadata.resourceVersion != object.metadata.resourceVersion { events.append(.updated(old: old, new: object)) }
             } else {
                 events.append(.added(object))
             }
         }
-        for vanished in cache.replace(with: items) { events.append(.deleted(vanished, finalStateUnknown: true)) }
-        metrics.objects.record(Double(cache.count))
+        for (key, old) in previous where items[key] == nil { events.append(.deleted(old, finalStateUnknown: true)) }
         for event in events { await handler(event) }
     }
 
@@ -291,26 +297,26 @@ public final class Reflector: Sendable {
             throw StreamingListUnsupported(reason: "\(error.code) \(error.message)")
         }
         metrics.listed(reason)
-        var initial: [String: KubeObject] = [:]
+        var initial = cache.makeReplacement()
         var nextProgress = configuration.progressEvery
         var iterator = batches.makeAsyncIterator()
         while let batch = try await iterator.next() {
           for (position, event) in batch.enumerated() {
             switch event {
             case .added(let object), .modified(let object):
-                initial[objectKey(object.metadata)] = transformed(object)
+                initial.upsert(transformed(object))
                 if initial.count >= nextProgress {
                     logger.info("streaming list", metadata: ["objects": "\(initial.count)"])
                     nextProgress += configuration.progressEvery
                 }
             case .deleted(let object):
-                initial[objectKey(object.metadata)] = nil
+                initial.remove(objectKey(object.metadata))
             case .bookmark(let object):
                 guard object.metadata.annotations["k8s.io/initial-events-end"] == "true" else {
                     throw StreamingListUnsupported(reason: "a bookmark came before the end of the initial events")
                 }
-                await replaceAll(with: Array(initial.values))
-                initial = [:]
+                await replaceAll(with: initial)
+                initial = cache.makeReplacement()
                 markSynced()
                 logger.debug("streamed list", metadata: ["objects": "\(cache.count)", "resourceVersion": "\(object.metadata.resourceVersion)"])
                 return try await follow(&iterator, pending: batch[(position + 1)...], from: object.metadata.resourceVersion)

@@ -14,7 +14,8 @@ import Logging
 /// syncs an informer (paginated LIST, or streaming list) and reports the time to
 /// synced, resident memory after sync, peak resident memory, and the resident
 /// bytes per cached object. Beside it, the time the server alone takes to send
-/// the same state as one LIST, read and thrown away.
+/// the same state as one LIST, and as a streaming list up to its closing
+/// bookmark, each read over a bare socket and thrown away as it arrives.
 ///
 /// `informer-watch`: the server holds N objects and then U updates in its
 /// history; a fresh process fills its cache as of before the updates, resumes a
@@ -39,20 +40,26 @@ struct InformerSyncBench: AsyncParsableCommand {
         defer { server.stop() }
         let url = server.fields["url"] ?? ""
 
-        // The server alone: one unpaginated LIST, read to the last byte and dropped.
+        // The server alone: one unpaginated LIST, and the streaming list up to its closing
+        // bookmark, each read to the last byte and dropped as it arrives.
         var serverList = Samples()
+        var serverStream = Samples()
         var wireBytes = 0
-        let transport = try Transport(TransportConfiguration(server: url))
-        let client = ResourceClient(transport: transport, resource: GroupVersionResource(group: "", version: "v1", resource: "configmaps"), namespace: nil)
+        var streamBytes = 0
         for run in 0...runs {
-            let start = ContinuousClock.now
-            let body = try await client.list()
+            var start = ContinuousClock.now
+            wireBytes = try readAndDrop(url, "/api/v1/configmaps", until: nil)
             if run > 0 { serverList.seconds.append(elapsed(start)) }
-            wireBytes = body.count
+            start = ContinuousClock.now
+            streamBytes = try readAndDrop(
+                url, "/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+                until: Array(#"BOOKMARK""#.utf8))
+            if run > 0 { serverStream.seconds.append(elapsed(start)) }
         }
-        try await transport.shutdown()
         print("informer-sync objects=\(objects) list bytes=\(wireBytes) (\(wireBytes / objects) per object, managedFields included) runs=\(runs)")
-        print(String(format: "  server alone, one LIST to the last byte: min %.2f s, median %.2f s", serverList.min, serverList.median))
+        print(String(format: "  server alone, one LIST read and dropped: min %.2f s, median %.2f s", serverList.min, serverList.median))
+        print(String(format: "  server alone, the streaming list (%d bytes) to its bookmark, read and dropped: min %.2f s, median %.2f s",
+                     streamBytes, serverStream.min, serverStream.median))
 
         for mode in modes {
             var times = Samples()
@@ -88,8 +95,9 @@ struct InformerSyncBench: AsyncParsableCommand {
             }
             let mb = 1_048_576.0
             print("  \(mode == "list" ? "paginated LIST (500 per page)" : "streaming list (sendInitialEvents)"):")
-            print(String(format: "    time to synced: min %.2f s, median %.2f s (%.1fx the server's own LIST at median)",
-                         times.min, times.median, times.median / serverList.median))
+            print(String(format: "    time to synced: min %.2f s, median %.2f s (%.1fx the server's own LIST at median%@)",
+                         times.min, times.median, times.median / serverList.median,
+                         mode == "stream" ? String(format: "; %.1fx its own streaming list", times.median / serverStream.median) : ""))
             print(String(format: "    resident after sync: median %.0f MB; peak resident: median %.0f MB",
                          median(after) / mb, median(peaks) / mb))
             print(String(format: "    resident bytes per cached object: median %.0f (the cached JSON itself: %.0f bytes per object)",
@@ -326,4 +334,86 @@ func median(_ values: [Double]) -> Double {
     var samples = Samples()
     samples.seconds = values
     return samples.median
+}
+
+/// GETs `path` from the plain-HTTP server at `url` over a bare socket and reads the response as
+/// it arrives, keeping nothing: the least a client can do, so the time is the server's. The body
+/// ends at its Content-Length or, with `marker`, at the first occurrence of the marker (the
+/// connection is then closed). Returns the body bytes read.
+func readAndDrop(_ url: String, _ path: String, until marker: [UInt8]?) throws -> Int {
+    guard let parsed = URL(string: url), let host = parsed.host, let port = parsed.port else {
+        throw ValidationError("not an http://host:port URL: \(url)")
+    }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ValidationError("socket: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
+        throw ValidationError("not an IPv4 address: \(host)")
+    }
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw ValidationError("connect \(url): errno \(errno)") }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: application/json\r\n\r\n".utf8)
+    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
+        throw ValidationError("send: errno \(errno)")
+    }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    var head: [UInt8] = []  // the status line and headers, until the blank line
+    var inBody = false
+    var bodyLength: Int? = nil
+    var body = 0
+    var tail: [UInt8] = []
+    while true {
+        let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+        guard n > 0 else { throw ValidationError("GET \(path): the connection closed after \(body) body bytes") }
+        var chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        if !inBody {
+            let before = head.count
+            head += chunk
+            guard let end = containsAt(head, [13, 10, 13, 10]) else { continue }
+            let text = String(decoding: head[..<end], as: UTF8.self)
+            guard text.hasPrefix("HTTP/1.1 200") else { throw ValidationError("GET \(path): \(text.prefix(40))") }
+            bodyLength = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+            if marker == nil && bodyLength == nil { throw ValidationError("GET \(path): no Content-Length") }
+            chunk = UnsafeRawBufferPointer(rebasing: chunk[(end + 4 - before)...])
+            inBody = true
+        }
+        body += chunk.count
+        if let bodyLength {
+            if body >= bodyLength { return body }
+        } else if let marker {
+            let seam = tail + Array(chunk.prefix(marker.count))
+            if seam.withUnsafeBytes({ containsBytes($0, marker) }) || containsBytes(chunk, marker) { return body }
+            tail = Array(chunk.suffix(marker.count))
+        }
+    }
+}
+
+/// Where `needle` starts in `haystack`, if it does.
+func containsAt(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
+    guard haystack.count >= needle.count else { return nil }
+    for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+    return nil
+}
+
+/// Whether `haystack` contains `needle` (non-empty): memchr for its first byte, memcmp for the rest.
+func containsBytes(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+    guard let base = haystack.baseAddress, let first = needle.first, needle.count <= haystack.count else { return false }
+    let last = haystack.count - needle.count
+    var i = 0
+    return needle.withUnsafeBytes { n in
+        while i <= last {
+            guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return false }
+            let j = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + j, n.baseAddress!, needle.count) == 0 { return true }
+            i = j + 1
+        }
+        return false
+    }
 }

@@ -50,4 +50,48 @@ import Testing
         #expect(cache.get("default/b")?.metadata.resourceVersion == "5")
         #expect(cache.byIndex(ObjectCache.namespaceIndex, "default").count == 2)
     }
+
+    /// A replacement is built aside with the cache's indexes: the cache serves its old content
+    /// until the swap, then the new one with every index, and the old objects come back by key.
+    @Test func aReplacementIsBuiltAsideAndSwappedInAtOnce() throws {
+        let cache = ObjectCache(extraIndexers: ["app": { $0.metadata.labels["app"].map { [$0] } ?? [] }])
+        cache.upsert(try pod("old", owner: "rs-0", labels: ["app": "web"]))
+        var next = cache.makeReplacement(reservingCapacity: 3)
+        next.upsert(try pod("a", owner: "rs-1", labels: ["app": "web"]))
+        next.upsert(try pod("b", namespace: "other", owner: "rs-1"))
+        next.upsert(try pod("c"))
+        next.remove("default/c")
+        next.upsert(try pod("a", owner: "rs-2", labels: ["app": "db"], rv: "2"))  // stored again: indexes move
+        #expect(next.count == 2 && next.order == ["default/a", "other/b", "default/c"] && next.reordered)
+        // Nothing of it shows before the swap.
+        #expect(cache.keys() == ["default/old"])
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "rs-1").isEmpty)
+
+        let previous = cache.replace(with: next)
+        #expect(Array(previous.keys) == ["default/old"])
+        #expect(Set(cache.keys()) == ["default/a", "other/b"])
+        #expect(cache.get("default/a")?.metadata.resourceVersion == "2")
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "rs-1").map(\.metadata.name) == ["b"])
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "rs-2").map(\.metadata.name) == ["a"])
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "rs-0").isEmpty)
+        #expect(cache.byIndex(ObjectCache.namespaceIndex, "default").map(\.metadata.name) == ["a"])
+        #expect(cache.byIndex("app", "db").map(\.metadata.name) == ["a"])
+        #expect(cache.byIndex("app", "web").isEmpty)
+        // The cache goes on from the swapped-in content.
+        cache.remove("other/b")
+        #expect(cache.byIndex(ObjectCache.namespaceIndex, "other").isEmpty)
+    }
+
+    /// An owner reference that is not the controller does not file the object under the controller index.
+    @Test func onlyTheControllingOwnerIsIndexed() throws {
+        let cache = ObjectCache()
+        var metadata: JSON = ["name": "p", "namespace": "default", "resourceVersion": "1"]
+        metadata["ownerReferences"] = [["apiVersion": "v1", "kind": "A", "name": "a", "uid": "u-1"],
+                                       ["apiVersion": "v1", "kind": "B", "name": "b", "uid": "u-2", "controller": true],
+                                       ["apiVersion": "v1", "kind": "C", "name": "c", "uid": "u-3", "controller": true]]
+        cache.upsert(try KubeObject(bytes: (["apiVersion": "v1", "kind": "Pod", "metadata": metadata] as JSON).serialized()))
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "u-1").isEmpty)
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "u-2").count == 1)
+        #expect(cache.byIndex(ObjectCache.controllerIndex, "u-3").isEmpty)
+    }
 }
