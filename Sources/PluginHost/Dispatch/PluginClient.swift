@@ -45,12 +45,30 @@ public final class PluginClient: Sendable {
     /// `fixedHeaders`, encoded once: what a call without `auth` sends.
     let encodedFixedHeaders: PluginConnectionPool.EncodedHeaders
     private let plainPool = Mutex<(url: String, pool: PluginConnectionPool)?>(nil)
-    private let token = Mutex<(value: String, read: ContinuousClock.Instant)?>(nil)
+    /// `auth.tokenEnv`'s value, read once at start (the host's environment does not change).
+    let environmentToken: String?
+    /// `auth.tokenFile`'s token: read at start, and again off the event loops (see `currentToken`).
+    private let fileToken = Mutex<FileToken>(FileToken())
+    /// How long a token read from a file is used before the file is read again; after a failed read, a tenth of it.
+    let tokenRefresh: Duration
+
+    struct FileToken {
+        var value: Result<String, CallFailure> = .failure(CallFailure(kind: .error, message: "the token file has not been read yet"))
+        var read = ContinuousClock.now
+        var refreshing = false
+    }
 
     /// - Parameter reconcileURL: where to POST; a closure because a supervised
     ///   plugin's port is known only once it has started.
-    public init(spec: PluginSpec, reconcileURL: @escaping @Sendable () -> String, bearerToken: String? = nil) throws {
+    public init(spec: PluginSpec, reconcileURL: @escaping @Sendable () -> String, bearerToken: String? = nil,
+                tokenRefresh: Duration = .seconds(60)) throws {
         self.name = spec.name
+        self.tokenRefresh = tokenRefresh
+        if case .environment(let variable) = spec.auth?.token {
+            environmentToken = ProcessInfo.processInfo.environment[variable]
+        } else {
+            environmentToken = nil
+        }
         self.bearerToken = bearerToken
         self.workers = max(spec.workers, 1)
         self.reconcileURL = reconcileURL
@@ -75,6 +93,7 @@ public final class PluginClient: Sendable {
             configuration.tlsConfiguration = tls
         }
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        if case .file(let path) = spec.auth?.token { readTokenFile(path) }  // at start, not on an event loop
     }
 
     /// The executors the plugin's workers run on: one per event loop of the connection pool's group
@@ -182,17 +201,38 @@ public final class PluginClient: Sendable {
         }
     }
 
-    /// The token, read from its file or variable; a file is read again after a minute, so a rotated token is picked up.
-    private func currentToken(_ auth: PluginAuth) throws -> String? {
+    /// The token from its variable, or from its file as last read. A call never reads the file: it
+    /// runs on an event loop, where a read would hold up every connection of the loop. Once the
+    /// token is `tokenRefresh` old (a tenth of that after a failed read), the first call to notice
+    /// starts a read in a detached task and goes on with the token it has, so a rotated token is
+    /// picked up within about a minute.
+    private func currentToken(_ auth: PluginAuth) throws(CallFailure) -> String? {
         switch auth.token {
-        case .environment(let variable):
-            return ProcessInfo.processInfo.environment[variable]
+        case .environment:
+            return environmentToken
         case .file(let path):
             let now = ContinuousClock.now
-            if let cached = token.withLock({ $0 }), now - cached.read < .seconds(60) { return cached.value }
-            let value = try String(contentsOfFile: path.resolved, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            token.withLock { $0 = (value, now) }
-            return value
+            let (value, refresh) = fileToken.withLock { t -> (Result<String, CallFailure>, Bool) in
+                let age: Duration
+                if case .success = t.value { age = tokenRefresh } else { age = tokenRefresh / 10 }
+                guard !t.refreshing, now - t.read >= age else { return (t.value, false) }
+                t.refreshing = true
+                return (t.value, true)
+            }
+            if refresh { Task.detached(priority: .utility) { self.readTokenFile(path) } }
+            return try value.get()
         }
+    }
+
+    /// Reads the token file (trimmed; an empty file is an error) into `fileToken`.
+    func readTokenFile(_ path: ResolvedPath) {
+        let value: Result<String, CallFailure>
+        do {
+            let text = try String(contentsOfFile: path.resolved, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            value = text.isEmpty ? .failure(CallFailure(kind: .error, message: "token file \(path.written) is empty")) : .success(text)
+        } catch {
+            value = .failure(CallFailure(kind: .error, message: "cannot read token file \(path.written): \(error.localizedDescription)"))
+        }
+        fileToken.withLock { $0 = FileToken(value: value, read: .now, refreshing: false) }
     }
 }
