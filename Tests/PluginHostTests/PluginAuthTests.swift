@@ -63,7 +63,7 @@ import Testing
         #expect(Set(sent).isSubset(of: ["first-token", "second-token"]), "sent \(Set(sent))")
     }
 
-    @Test func aMissingOrEmptyTokenFileFailsTheCallWithItsNameUntilItIsThere() async throws {
+    @Test func aMissingOrEmptyTokenFileFailsTheCallWithItsNameUntilAGoodOneIsThere() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("later.token")
@@ -97,5 +97,39 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(header == "Bearer good-token")
+    }
+
+    /// The file is read in the background on its own schedule: a plugin called rarely still gets
+    /// the rotated token on its first call after the refresh, and a read that finds the file
+    /// briefly empty (rewritten in place) keeps the good token.
+    @Test func aRarelyCalledPluginGetsTheRotatedTokenAndABadReadKeepsTheGoodOne() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("plugin.token")
+        try "first-token".write(to: file, atomically: true, encoding: .utf8)
+        let server = try await PluginConnectionTestServer.start { _ in .reply(PluginConnectionTestServer.response(200, body: Array("{}".utf8))) }
+        defer { server.stop() }
+        let spec = try Self.spec(port: server.port, auth: "scheme: Token\ntokenFile: plugin.token", directory: directory)
+        let client = try PluginClient(spec: spec, reconcileURL: { "http://127.0.0.1:\(server.port)/reconcile" },
+                                      tokenRefresh: .milliseconds(100))
+        defer { Task { try? await client.shutdown() } }
+        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
+        #expect(Self.lastHeader(server, "Authorization") == "Token first-token")
+
+        // Rotated; no call for several refresh periods; the next call sends the new token.
+        try "second-token".write(to: file, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(1000))
+        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
+        #expect(Self.lastHeader(server, "Authorization") == "Token second-token")
+
+        // Emptied (as by a writer caught half way): the good token stays.
+        try "".write(to: file, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(1000))
+        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("a good token was dropped for an empty file"); return }
+        #expect(Self.lastHeader(server, "Authorization") == "Token second-token")
+        try "third-token".write(to: file, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(1000))
+        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
+        #expect(Self.lastHeader(server, "Authorization") == "Token third-token")
     }
 }

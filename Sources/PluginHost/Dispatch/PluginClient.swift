@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import PluginConfig
 import Synchronization
@@ -47,16 +48,14 @@ public final class PluginClient: Sendable {
     private let plainPool = Mutex<(url: String, pool: PluginConnectionPool)?>(nil)
     /// `auth.tokenEnv`'s value, read once at start (the host's environment does not change).
     let environmentToken: String?
-    /// `auth.tokenFile`'s token: read at start, and again off the event loops (see `currentToken`).
-    private let fileToken = Mutex<FileToken>(FileToken())
-    /// How long a token read from a file is used before the file is read again; after a failed read, a tenth of it.
+    /// `auth.tokenFile`'s token: read at start, then again by `tokenRefresher`. A failure stays only
+    /// until a good token has been read once; after that a failed read keeps the last good token.
+    private let fileToken = Mutex<Result<String, CallFailure>>(
+        .failure(CallFailure(kind: .error, message: "the token file has not been read yet")))
+    /// How often the token file is read again; a tenth of it while no good token has been read.
     let tokenRefresh: Duration
-
-    struct FileToken {
-        var value: Result<String, CallFailure> = .failure(CallFailure(kind: .error, message: "the token file has not been read yet"))
-        var read = ContinuousClock.now
-        var refreshing = false
-    }
+    /// Reads the token file every `tokenRefresh`, on NIO's blocking thread pool; ended by `shutdown()`.
+    private let tokenRefresher = Mutex<Task<Void, Never>?>(nil)
 
     /// - Parameter reconcileURL: where to POST; a closure because a supervised
     ///   plugin's port is known only once it has started.
@@ -93,7 +92,21 @@ public final class PluginClient: Sendable {
             configuration.tlsConfiguration = tls
         }
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        if case .file(let path) = spec.auth?.token { readTokenFile(path) }  // at start, not on an event loop
+        if case .file(let path) = spec.auth?.token {
+            store(Self.readToken(path))  // at start, not on an event loop
+            let task = Task.detached(priority: .utility) { [weak self, tokenRefresh] in
+                while !Task.isCancelled {
+                    let good = self?.hasGoodToken ?? false
+                    try? await Task.sleep(for: good ? tokenRefresh : tokenRefresh / 10)
+                    if Task.isCancelled { return }
+                    // A read that hangs (a stuck network mount) holds a thread of the blocking pool, not a worker's.
+                    guard let read = try? await NIOThreadPool.singleton.runIfActive({ Self.readToken(path) }) else { return }
+                    guard let self else { return }
+                    self.store(read)
+                }
+            }
+            tokenRefresher.withLock { $0 = task }
+        }
     }
 
     /// The executors the plugin's workers run on: one per event loop of the connection pool's group
@@ -101,6 +114,7 @@ public final class PluginClient: Sendable {
     public var workerExecutors: [EventLoopTaskExecutor] { EventLoopTaskExecutor.singletonLoops }
 
     public func shutdown() async throws {
+        tokenRefresher.withLock { $0 }?.cancel()
         if let pool = plainPool.withLock({ $0?.pool }) { await pool.shutdown() }
         try await http.shutdown()
     }
@@ -202,37 +216,40 @@ public final class PluginClient: Sendable {
     }
 
     /// The token from its variable, or from its file as last read. A call never reads the file: it
-    /// runs on an event loop, where a read would hold up every connection of the loop. Once the
-    /// token is `tokenRefresh` old (a tenth of that after a failed read), the first call to notice
-    /// starts a read in a detached task and goes on with the token it has, so a rotated token is
-    /// picked up within about a minute.
+    /// runs on an event loop, where a read would hold up every connection of the loop. The file is
+    /// read at start and then every `tokenRefresh` (a minute) in the background, so a rotated token
+    /// is sent within about a minute, however rarely the plugin is called.
     private func currentToken(_ auth: PluginAuth) throws(CallFailure) -> String? {
         switch auth.token {
         case .environment:
             return environmentToken
-        case .file(let path):
-            let now = ContinuousClock.now
-            let (value, refresh) = fileToken.withLock { t -> (Result<String, CallFailure>, Bool) in
-                let age: Duration
-                if case .success = t.value { age = tokenRefresh } else { age = tokenRefresh / 10 }
-                guard !t.refreshing, now - t.read >= age else { return (t.value, false) }
-                t.refreshing = true
-                return (t.value, true)
-            }
-            if refresh { Task.detached(priority: .utility) { self.readTokenFile(path) } }
-            return try value.get()
+        case .file:
+            return try fileToken.withLock { $0 }.get()
         }
     }
 
-    /// Reads the token file (trimmed; an empty file is an error) into `fileToken`.
-    func readTokenFile(_ path: ResolvedPath) {
-        let value: Result<String, CallFailure>
+    /// Whether a token has been read from the file (so a failed read would keep it).
+    private var hasGoodToken: Bool {
+        if case .success = fileToken.withLock({ $0 }) { return true }
+        return false
+    }
+
+    /// Takes a read of the token file: a good token replaces the last one; a failure replaces
+    /// only a failure (a file caught half written, or briefly gone, does not stop the calls).
+    private func store(_ read: Result<String, CallFailure>) {
+        fileToken.withLock { current in
+            if case .failure = read, case .success = current { return }
+            current = read
+        }
+    }
+
+    /// The token in the file, trimmed; an empty file is an error.
+    static func readToken(_ path: ResolvedPath) -> Result<String, CallFailure> {
         do {
             let text = try String(contentsOfFile: path.resolved, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            value = text.isEmpty ? .failure(CallFailure(kind: .error, message: "token file \(path.written) is empty")) : .success(text)
+            return text.isEmpty ? .failure(CallFailure(kind: .error, message: "token file \(path.written) is empty")) : .success(text)
         } catch {
-            value = .failure(CallFailure(kind: .error, message: "cannot read token file \(path.written): \(error.localizedDescription)"))
+            return .failure(CallFailure(kind: .error, message: "cannot read token file \(path.written): \(error.localizedDescription)"))
         }
-        fileToken.withLock { $0 = FileToken(value: value, read: .now, refreshing: false) }
     }
 }
