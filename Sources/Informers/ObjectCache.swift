@@ -109,7 +109,9 @@ public final class ObjectCache: Sendable {
     }
 
     /// Swaps in `replacement` at once and returns the objects the cache held before, by key
-    /// (released by the caller, outside the lock).
+    /// (released by the caller, outside the lock). The cache then shares its storage with
+    /// `replacement`: let go of the replacement before the cache is next changed, or that change
+    /// copies the whole content once.
     public func replace(with replacement: Replacement) -> [String: KubeObject] {
         precondition(replacement.indexers.keys == indexers.keys, "a replacement made by another cache")
         var fresh = replacement.state
