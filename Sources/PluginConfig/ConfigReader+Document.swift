@@ -45,21 +45,29 @@ extension ConfigReader {
         let enabled = election["enabled"].flatMap { bool($0) } ?? false
         let namespace = election["namespace"].flatMap { string($0, NameRules.dnsLabel) }
         let name = election["name"].flatMap { string($0, NameRules.dnsSubdomain) } ?? Defaults.defaultName
-        let lease = election["leaseDuration"].flatMap { duration($0, positive: true) } ?? Defaults.defaultLeaseDuration
-        let renew = election["renewDeadline"].flatMap { duration($0, positive: true) } ?? Defaults.defaultRenewDeadline
-        let retry = election["retryPeriod"].flatMap { duration($0, positive: true) } ?? Defaults.defaultRetryPeriod
+        // Each timing: as written, the default when absent, nil when written wrong (already reported).
+        func timing(_ key: String, _ fallback: Duration) -> Duration? {
+            guard let written = election[key] else { return fallback }
+            return duration(written, positive: true)
+        }
+        let lease = timing("leaseDuration", Defaults.defaultLeaseDuration)
+        let renew = timing("renewDeadline", Defaults.defaultRenewDeadline)
+        let retry = timing("retryPeriod", Defaults.defaultRetryPeriod)
         // As client-go: a leader must give up before its lease can expire under it, and retry
-        // more than once before it gives up.
-        if renew >= lease {
+        // more than once before it gives up. A timing written wrong is not compared (its error
+        // is enough; a comparison with the default would name a value nobody wrote).
+        if let renew, let lease, renew >= lease {
             report("renewDeadline (\(GoDuration.format(renew))) must be shorter than leaseDuration (\(GoDuration.format(lease)))",
                    at: election["renewDeadline"] ?? election["leaseDuration"] ?? value)
         }
-        if retry >= renew {
+        if let retry, let renew, retry >= renew {
             report("retryPeriod (\(GoDuration.format(retry))) must be shorter than renewDeadline (\(GoDuration.format(renew)))",
                    at: election["retryPeriod"] ?? election["renewDeadline"] ?? value)
         }
-        return LeaderElectionSettings(enabled: enabled, namespace: namespace, name: name, leaseDuration: lease, renewDeadline: renew,
-                                      retryPeriod: retry)
+        return LeaderElectionSettings(enabled: enabled, namespace: namespace, name: name,
+                                      leaseDuration: lease ?? Defaults.defaultLeaseDuration,
+                                      renewDeadline: renew ?? Defaults.defaultRenewDeadline,
+                                      retryPeriod: retry ?? Defaults.defaultRetryPeriod)
     }
 
     /// Plugin names must be unique, and so must field managers, or two

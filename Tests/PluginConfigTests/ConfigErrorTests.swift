@@ -250,6 +250,19 @@ struct BadPlugin: CustomTestStringConvertible, Sendable {
         ])
     }
 
+    /// A timing written wrong gets its own error only: nothing is compared with a default in its place.
+    @Test func aBadLeaderElectionTimingIsNotComparedWithTheDefault() {
+        let issues = Fixture.issues("""
+            apiVersion: plugboard.dev/v1alpha1
+            kind: PlugboardConfig
+            leaderElection: {enabled: true, leaseDuration: -5s, renewDeadline: 20s, retryPeriod: soon}
+            """)
+        #expect(issues.count == 2, "\(issues.map(\.description))")
+        #expect(issues.first?.description.hasPrefix("test.yaml:3:48: leaderElection.leaseDuration: ") == true, "\(issues.map(\.description))")
+        #expect(issues.last?.description.hasPrefix("test.yaml:3:86: leaderElection.retryPeriod: ") == true, "\(issues.map(\.description))")
+        #expect(!issues.contains { $0.description.contains("must be shorter than") })
+    }
+
     @Test func leaderElectionIsOffByDefaultWithClientGoTimings() throws {
         let off = try Fixture.parse("apiVersion: plugboard.dev/v1alpha1\nkind: PlugboardConfig\n")
         #expect(off.leaderElection == LeaderElectionSettings())
