@@ -168,10 +168,15 @@ import Testing
             let leases = ResourceClient(transport: transport, resource: GroupVersionResource(group: "coordination.k8s.io", version: "v1", resource: "leases"),
                                         namespace: "default")
             _ = try await leases.create(Array(#"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"test-lease"},"spec":{"holderIdentity":7}}"#.utf8))
-            let elector = LeaderElector(settings: LeaderElectorTests.settings, transport: transport, identity: "replica-a", logger: Logger(label: "test"))
+            let log = LogCapture()
+            let elector = LeaderElector(settings: LeaderElectorTests.settings, transport: transport, identity: "replica-a", logger: log.logger)
             var observed: LeaderElector.Observation?
             #expect(await elector.attempt(&observed) == false)
             #expect(elector.state == .unknown && observed == nil)
+            // Logged as a warning that says what failed, with the decoding error naming the field.
+            let warning = log.first { $0.level == .warning && $0.message == "leader election: reading the lease failed" }
+            #expect(warning != nil)
+            #expect(warning?.metadata["error"]?.contains("holderIdentity") == true, "\(String(describing: warning?.metadata))")
             // The lease is left as it was: nothing is overwritten on a guess.
             let text = String(decoding: try await leases.get("test-lease"), as: UTF8.self)
             #expect(text.contains(#""holderIdentity":7"#))

@@ -497,7 +497,7 @@ private final class StateRecorder: Sendable {
 }
 
 /// Keeps every log record for the test to look at.
-private final class LogCapture: Sendable {
+final class LogCapture: Sendable {
     struct Record: Sendable {
         let level: Logger.Level
         let message: String
@@ -524,7 +524,7 @@ private final class LogCapture: Sendable {
     }
 }
 
-private struct CapturingLogHandler: LogHandler {
+struct CapturingLogHandler: LogHandler {
     let capture: LogCapture
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
