@@ -24,11 +24,9 @@ public struct ReconcileKey: Hashable, Sendable, CustomStringConvertible {
 /// Builds the body of a reconcile request by splicing the cached objects'
 /// bytes into the envelope: nothing is parsed or encoded again.
 public struct ReconcileRequestBuilder: Sendable {
-    public var plugin: String {
-        didSet { prefix = Self.prefix(plugin: plugin) }
-    }
+    public let plugin: String
     /// The bytes every body of this plugin starts with, up to the key's namespace.
-    private var prefix: [UInt8]
+    private let prefix: [UInt8]
 
     public init(plugin: String) {
         self.plugin = plugin
