@@ -241,6 +241,19 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         return result
     }
 
+    /// `locked(body)` if the lock is free now; nil (and nothing done) if it is taken.
+    @inlinable
+    func lockedIfAvailable<R: Sendable>(_ body: (inout State) -> R) -> R? {
+        let attempt = state.withLockIfAvailable { s in
+            applyPending(&s)
+            let result = body(&s)
+            return (result, endSection(&s))
+        }
+        guard let (result, marked) = attempt else { return nil }
+        afterSection(marked: marked)
+        return result
+    }
+
     /// The end of every critical section (the lock still held): clears `sleepersTag` if no
     /// getter sleeps; returns the adds marked in the section (for the metrics) and resets the count.
     @inlinable
@@ -323,13 +336,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             // Nothing pending and no item being processed: no worker is likely to want the lock,
             // so add under it at once (no allocation), if it is free.
             if word == 0 && pendingWord.idle.load(ordering: .relaxed),
-               let wake = state.withLockIfAvailable({ s -> (Int, UnsafeContinuation<Look, Never>?) in
-                   applyPending(&s)
-                   let wake = Self.add(item, to: &s, now: now) ? s.wakeIfNeeded() : nil
-                   return (endSection(&s), wake)
-               }) {
-                afterSection(marked: wake.0)
-                wake.1?.resume(returning: .again)
+               let wake = lockedIfAvailable({ s in Self.add(item, to: &s, now: now) ? s.wakeIfNeeded() : nil }) {
+                wake?.resume(returning: .again)
                 return
             }
             let node = UnsafeMutablePointer<PendingAdd>.allocate(capacity: 1)
