@@ -33,29 +33,54 @@ import Testing
             .map { String($0.dropFirst(header.count + 1)).trimmingCharacters(in: .whitespaces) }
     }
 
-    @Test func aRotatedTokenFileIsPickedUp() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("plugin.token")
-        try "first-token\n".write(to: file, atomically: true, encoding: .utf8)
-        let server = try await PluginConnectionTestServer.start { _ in .reply(PluginConnectionTestServer.response(200, body: Array("{}".utf8))) }
-        defer { server.stop() }
-        let spec = try Self.spec(port: server.port, auth: "header: X-Plugin-Token\ntokenFile: plugin.token", directory: directory)
-        let client = try PluginClient(spec: spec, reconcileURL: { "http://127.0.0.1:\(server.port)/reconcile" },
-                                      tokenRefresh: .milliseconds(200))
-        defer { Task { try? await client.shutdown() } }
+    /// A token file in a fresh directory, a loopback server answering `{}`, and a client of a plugin
+    /// whose `auth` (YAML lines) names the file; the file holds `token` when the client starts, or is absent.
+    final class Fixture: Sendable {
+        let directory: URL
+        let file: URL
+        let server: PluginConnectionTestServer
+        let client: PluginClient
 
-        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
-        #expect(Self.lastHeader(server, "X-Plugin-Token") == "first-token")  // no scheme for a header other than Authorization
+        init(auth: String, file name: String, token: String?, refresh: Duration) async throws {
+            directory = try PluginAuthTests.temporaryDirectory()
+            file = directory.appendingPathComponent(name)
+            if let token { try token.write(to: file, atomically: true, encoding: .utf8) }
+            let server = try await PluginConnectionTestServer.start { _ in .reply(PluginConnectionTestServer.response(200, body: Array("{}".utf8))) }
+            self.server = server
+            let spec = try PluginAuthTests.spec(port: server.port, auth: auth, directory: directory)
+            client = try PluginClient(spec: spec, reconcileURL: { "http://127.0.0.1:\(server.port)/reconcile" }, tokenRefresh: refresh)
+        }
+
+        /// Replaces the token file's content (atomically, as Kubernetes rotates a projected token).
+        func write(_ token: String) throws { try token.write(to: file, atomically: true, encoding: .utf8) }
+
+        func call() async -> CallOutcome { await client.call(Array("{}".utf8)) }
+
+        func lastHeader(_ header: String) -> String? { PluginAuthTests.lastHeader(server, header) }
+
+        func close() async {
+            try? await client.shutdown()
+            server.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func aRotatedTokenFileIsPickedUp() async throws {
+        let f = try await Fixture(auth: "header: X-Plugin-Token\ntokenFile: plugin.token", file: "plugin.token",
+                                  token: "first-token\n", refresh: .milliseconds(200))
+        defer { Task { await f.close() } }
+
+        guard case .response = await f.call() else { Issue.record("the call failed"); return }
+        #expect(f.lastHeader("X-Plugin-Token") == "first-token")  // no scheme for a header other than Authorization
 
         // Rotated (as Kubernetes does, by replacing the file): the old token is sent until a read in
         // the background has taken the new one, which a later call then sends.
-        try "second-token".write(to: file, atomically: true, encoding: .utf8)
+        try f.write("second-token")
         let deadline = ContinuousClock.now + .seconds(10)
         var sent: [String] = []
         while ContinuousClock.now < deadline {
-            guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("a call failed"); return }
-            sent.append(Self.lastHeader(server, "X-Plugin-Token") ?? "none")
+            guard case .response = await f.call() else { Issue.record("a call failed"); return }
+            sent.append(f.lastHeader("X-Plugin-Token") ?? "none")
             if sent.last == "second-token" { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -64,36 +89,27 @@ import Testing
     }
 
     @Test func aMissingOrEmptyTokenFileFailsTheCallWithItsNameUntilAGoodOneIsThere() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("later.token")
-        try "placeholder".write(to: file, atomically: true, encoding: .utf8)
-        let server = try await PluginConnectionTestServer.start { _ in .reply(PluginConnectionTestServer.response(200, body: Array("{}".utf8))) }
-        defer { server.stop() }
-        let spec = try Self.spec(port: server.port, auth: "tokenFile: later.token", directory: directory)
-        try FileManager.default.removeItem(at: file)  // gone by the time the client starts
-        let client = try PluginClient(spec: spec, reconcileURL: { "http://127.0.0.1:\(server.port)/reconcile" },
-                                      tokenRefresh: .milliseconds(200))
-        defer { Task { try? await client.shutdown() } }
+        let f = try await Fixture(auth: "tokenFile: later.token", file: "later.token", token: nil, refresh: .milliseconds(200))
+        defer { Task { await f.close() } }
 
-        guard case .failed(let failure) = await client.call(Array("{}".utf8)) else { Issue.record("a call without its token went out"); return }
+        guard case .failed(let failure) = await f.call() else { Issue.record("a call without its token went out"); return }
         #expect(failure.message.contains("cannot read the plugin's token") && failure.message.contains("later.token"), "\(failure.message)")
-        #expect(server.requests.isEmpty)
+        #expect(f.server.requests.isEmpty)
 
-        try "  \n".write(to: file, atomically: true, encoding: .utf8)
+        try f.write("  \n")
         var message = ""
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, !message.contains("empty") {
-            if case .failed(let failure) = await client.call(Array("{}".utf8)) { message = failure.message }
+            if case .failed(let failure) = await f.call() { message = failure.message }
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(message.contains("token file later.token is empty"), "\(message)")
-        #expect(server.requests.isEmpty)
+        #expect(f.server.requests.isEmpty)
 
-        try "good-token".write(to: file, atomically: true, encoding: .utf8)
+        try f.write("good-token")
         var header: String? = nil
         while ContinuousClock.now < deadline + .seconds(10), header == nil {
-            if case .response = await client.call(Array("{}".utf8)) { header = Self.lastHeader(server, "Authorization") }
+            if case .response = await f.call() { header = f.lastHeader("Authorization") }
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(header == "Bearer good-token")
@@ -103,33 +119,26 @@ import Testing
     /// the rotated token on its first call after the refresh, and a read that finds the file
     /// briefly empty (rewritten in place) keeps the good token.
     @Test func aRarelyCalledPluginGetsTheRotatedTokenAndABadReadKeepsTheGoodOne() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("plugin.token")
-        try "first-token".write(to: file, atomically: true, encoding: .utf8)
-        let server = try await PluginConnectionTestServer.start { _ in .reply(PluginConnectionTestServer.response(200, body: Array("{}".utf8))) }
-        defer { server.stop() }
-        let spec = try Self.spec(port: server.port, auth: "scheme: Token\ntokenFile: plugin.token", directory: directory)
-        let client = try PluginClient(spec: spec, reconcileURL: { "http://127.0.0.1:\(server.port)/reconcile" },
-                                      tokenRefresh: .milliseconds(100))
-        defer { Task { try? await client.shutdown() } }
-        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
-        #expect(Self.lastHeader(server, "Authorization") == "Token first-token")
+        let f = try await Fixture(auth: "scheme: Token\ntokenFile: plugin.token", file: "plugin.token",
+                                  token: "first-token", refresh: .milliseconds(100))
+        defer { Task { await f.close() } }
+        guard case .response = await f.call() else { Issue.record("the call failed"); return }
+        #expect(f.lastHeader("Authorization") == "Token first-token")
 
         // Rotated; no call for several refresh periods; the next call sends the new token.
-        try "second-token".write(to: file, atomically: true, encoding: .utf8)
+        try f.write("second-token")
         try await Task.sleep(for: .milliseconds(1000))
-        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
-        #expect(Self.lastHeader(server, "Authorization") == "Token second-token")
+        guard case .response = await f.call() else { Issue.record("the call failed"); return }
+        #expect(f.lastHeader("Authorization") == "Token second-token")
 
         // Emptied (as by a writer caught half way): the good token stays.
-        try "".write(to: file, atomically: true, encoding: .utf8)
+        try f.write("")
         try await Task.sleep(for: .milliseconds(1000))
-        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("a good token was dropped for an empty file"); return }
-        #expect(Self.lastHeader(server, "Authorization") == "Token second-token")
-        try "third-token".write(to: file, atomically: true, encoding: .utf8)
+        guard case .response = await f.call() else { Issue.record("a good token was dropped for an empty file"); return }
+        #expect(f.lastHeader("Authorization") == "Token second-token")
+        try f.write("third-token")
         try await Task.sleep(for: .milliseconds(1000))
-        guard case .response = await client.call(Array("{}".utf8)) else { Issue.record("the call failed"); return }
-        #expect(Self.lastHeader(server, "Authorization") == "Token third-token")
+        guard case .response = await f.call() else { Issue.record("the call failed"); return }
+        #expect(f.lastHeader("Authorization") == "Token third-token")
     }
 }
