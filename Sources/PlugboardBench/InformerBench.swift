@@ -375,7 +375,7 @@ func readAndDrop(_ url: String, _ path: String, until marker: [UInt8]?) throws -
         if !inBody {
             let before = head.count
             head += chunk
-            guard let end = containsAt(head, [13, 10, 13, 10]) else { continue }
+            guard let end = head.withUnsafeBytes({ offset(of: [13, 10, 13, 10], in: $0) }) else { continue }
             let text = String(decoding: head[..<end], as: UTF8.self)
             guard text.hasPrefix("HTTP/1.1 200") else { throw ValidationError("GET \(path): \(text.prefix(40))") }
             bodyLength = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
@@ -395,25 +395,23 @@ func readAndDrop(_ url: String, _ path: String, until marker: [UInt8]?) throws -
     }
 }
 
-/// Where `needle` starts in `haystack`, if it does.
-func containsAt(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-    guard haystack.count >= needle.count else { return nil }
-    for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
-    return nil
+/// Whether `haystack` contains `needle`.
+func containsBytes(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+    offset(of: needle, in: haystack) != nil
 }
 
-/// Whether `haystack` contains `needle` (non-empty): memchr for its first byte, memcmp for the rest.
-func containsBytes(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-    guard let base = haystack.baseAddress, let first = needle.first, needle.count <= haystack.count else { return false }
+/// Where `needle` (non-empty) first starts in `haystack`: memchr for its first byte, memcmp for the rest.
+func offset(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
+    guard let base = haystack.baseAddress, let first = needle.first, needle.count <= haystack.count else { return nil }
     let last = haystack.count - needle.count
     var i = 0
     return needle.withUnsafeBytes { n in
         while i <= last {
-            guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return false }
+            guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
             let j = base.distance(to: UnsafeRawPointer(hit))
-            if memcmp(base + j, n.baseAddress!, needle.count) == 0 { return true }
+            if memcmp(base + j, n.baseAddress!, needle.count) == 0 { return j }
             i = j + 1
         }
-        return false
+        return nil
     }
 }
