@@ -32,11 +32,13 @@ let package = Package(
     targets: [
         // JSON values, selectors, patches and field ownership: no networking, no Kubernetes client.
         .target(name: "KubeCore", swiftSettings: strict),
+        // Vector byte search for the JSON scanner (one header, inlined into Swift).
+        .target(name: "CJSONScan"),
         // The Kubernetes client: transport, REST verbs, errors.
         .target(
             name: "KubeClient",
             dependencies: [
-                "KubeCore",
+                "KubeCore", "CJSONScan",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

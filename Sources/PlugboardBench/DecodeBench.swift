@@ -14,6 +14,8 @@ struct DecodeBench: AsyncParsableCommand {
     @Option(help: "Watch events in the stream.") var events = 100_000
     @Option(help: "Timed runs (after one warm-up run).") var runs = 5
     @Option(help: "Chunk size the watch stream is fed in.") var chunk = 16_384
+    @Flag(inversion: .prefixedNo, help: "Also time JSONSerialization on the same bodies (off: only Plugboard's decoders, for profiling).")
+    var foundation = true
 
     func run() async throws {
         for (label, managed) in [("~1 KB ConfigMaps", false), ("~4 KB ConfigMaps with managedFields", true)] {
@@ -21,10 +23,11 @@ struct DecodeBench: AsyncParsableCommand {
             print("LIST of \(objects) \(label): \(body.count) bytes (\(body.count / objects) per object), runs=\(runs)")
             let plain = try measure { _ = try KubeObjectList.decode(bytes: body).items.count }
             let cut = try measure { _ = try KubeObjectList.decode(bytes: body, cutManagedFields: true).items.count }
-            let data = Data(body)
-            let foundation = try measure { _ = try JSONSerialization.jsonObject(with: data) }
             report("KubeObjectList.decode", plain, bytes: body.count, objects: objects)
             report("KubeObjectList.decode cutManagedFields", cut, bytes: body.count, objects: objects)
+            guard self.foundation else { continue }
+            let data = Data(body)
+            let foundation = try measure { _ = try JSONSerialization.jsonObject(with: data) }
             report("JSONSerialization.jsonObject", foundation, bytes: body.count, objects: objects)
             print(String(format: "  ratio at median: decode %.1fx, decode+cut %.1fx faster than JSONSerialization",
                          foundation.median / plain.median, foundation.median / cut.median))

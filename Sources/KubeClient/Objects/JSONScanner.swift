@@ -1,3 +1,4 @@
+import CJSONScan
 /// A syntax or shape error in Kubernetes JSON, with the byte offset where it
 /// was found (counted from the start of the document, list or watch stream
 /// that was handed to the decoder).
@@ -117,9 +118,10 @@ public struct JSONScanner {
         var escapes = false
         let n = bytes.count
         while j < n {
-            // Eight bytes at a time while none of them is a quote, a backslash or a control character.
+            // Sixteen (vector compares), then eight bytes at a time while none of them is a quote, a backslash or a control character.
             if let base = bytes.baseAddress {
                 let raw = UnsafeRawPointer(base)
+                j &+= plugboard_json_plain_run(base + j, n &- j)
                 while j &+ 8 <= n && !Self.hasSpecialStringByte(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)) { j &+= 8 }
                 guard j < n else { break }
             }
@@ -387,18 +389,24 @@ public struct JSONScanner {
         let i = skipWhitespace(i)
         guard i < bytes.count, bytes[i] == 0x22 else { throw unexpected(i, expected: "string") }
         let (end, escapes) = try skipString(at: i)
+        return (try string(JSONKey(start: i + 1, end: end - 1, hasEscapes: escapes)), end)
+    }
+
+    /// The string between the quotes at `key.start - 1` and `key.end` (a key, or any string already
+    /// skipped), unescaped and checked to be UTF-8.
+    public func string(_ key: JSONKey) throws(ObjectDecodingError) -> String {
         let s: String?
-        if escapes {
-            s = String(validating: try unescapedBytes(i + 1, end - 1), as: UTF8.self)
+        if key.hasEscapes {
+            s = String(validating: try unescapedBytes(key.start, key.end), as: UTF8.self)
         } else {
-            let raw = UnsafeBufferPointer(rebasing: bytes[(i + 1)..<(end - 1)])
+            let raw = UnsafeBufferPointer(rebasing: bytes[key.start..<key.end])
             var ascii = true
             for c in raw where c >= 0x80 { ascii = false; break }
             // ASCII (nearly every metadata string) takes the fast, non-generic path.
             s = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
         }
-        guard let s else { throw error("invalid UTF-8 in string", at: i) }
-        return (s, end)
+        guard let s else { throw error("invalid UTF-8 in string", at: key.start - 1) }
+        return s
     }
 
     /// A string, or nil for `null`.

@@ -1,0 +1,1 @@
+#include "CJSONScan.h"
