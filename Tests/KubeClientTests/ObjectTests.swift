@@ -104,6 +104,23 @@ private let pod = #"""
         for (k, v) in m.labels where k != "lone" { #expect(tree[path: ["metadata", "labels", k]] == .string(v)) }
     }
 
+    /// Label and annotation maps of every size: empty, null, one member, many (past any first
+    /// capacity), a key given twice (the last wins, as in Go), and a non-string value (an error
+    /// naming its offset).
+    @Test func stringMapsOfEverySize() throws {
+        let many = (0..<40).map { #""k\#($0)":"v\#($0)""# }.joined(separator: ",")
+        let text = #"{"metadata":{"labels":{"a":"1","b":"2","a":"3"},"annotations":{\#(many)}}}"#
+        let m = try KubeObject(json: text).metadata
+        #expect(m.labels == ["a": "3", "b": "2"])
+        #expect(m.annotations.count == 40)
+        #expect(m.annotations["k39"] == "v39")
+        #expect(try KubeObject(json: #"{"metadata":{"labels":{},"annotations":null}}"#).metadata.labels.isEmpty)
+        #expect(try KubeObject(json: #"{"metadata":{"labels":{"only":"one"}}}"#).metadata.labels == ["only": "one"])
+        #expect(throws: ObjectDecodingError(offset: 35, reason: "invalid character '7', expected string")) {
+            try KubeObject(json: #"{"metadata":{"labels":{"a":"1","b":7}}}"#)
+        }
+    }
+
     @Test func wrongTypesAreErrors() {
         #expect(throws: ObjectDecodingError.self) { try KubeObject(json: #"{"metadata":{"name":3}}"#) }
         #expect(throws: ObjectDecodingError.self) { try KubeObject(json: #"{"metadata":{"generation":1.5}}"#) }

@@ -34,7 +34,7 @@ public struct KubeObject: Sendable, Hashable {
             try scanner.expectEnd(after: scan.end)
             return (scan, scan.cuts.isEmpty ? nil : scanner.copy(0..<buffer.count, removing: scan.cuts))
         }
-        self.init(bytes: cut ?? bytes, metadata: scan.metadata, apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
+        self.init(bytes: cut ?? bytes, box: scan.box, apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
     }
 
     /// Scans the JSON text of an object.
@@ -43,8 +43,12 @@ public struct KubeObject: Sendable, Hashable {
     }
 
     init(bytes: [UInt8], metadata: ObjectMetadata, apiVersion: String, kind: String) {
+        self.init(bytes: bytes, box: MetadataBox(metadata), apiVersion: apiVersion, kind: kind)
+    }
+
+    init(bytes: [UInt8], box: MetadataBox, apiVersion: String, kind: String) {
         self.bytes = bytes
-        self.box = MetadataBox(metadata)
+        self.box = box
         self.apiVersion = apiVersion
         self.kind = kind
     }
@@ -79,44 +83,46 @@ final class MetadataBox: Sendable {
     init(_ metadata: ObjectMetadata) { self.metadata = metadata }
 }
 
-/// What scanning one object yields.
+/// What scanning one object yields. The metadata comes boxed, ready for the object: handing it
+/// on then costs one retain, not a copy of every string, dictionary and array in it.
 struct ObjectScan {
     var end: Int
-    var metadata: ObjectMetadata
+    var box: MetadataBox
     var apiVersion: String?
     var kind: String?
     var cuts: [Range<Int>]
+
+    var metadata: ObjectMetadata { box.metadata }
 }
 
 extension JSONScanner {
     /// Scans the object at `start`: its `apiVersion`, `kind` and `metadata`;
     /// every other member is skipped (and validated).
     func object(at start: Int, depth: Int, cutManagedFields: Bool) throws(ObjectDecodingError) -> ObjectScan {
-        var scan = ObjectScan(end: 0, metadata: ObjectMetadata(), apiVersion: nil, kind: nil, cuts: [])
-        scan.end = try forEachMember(ofObjectAt: start, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
+        var metadata = ObjectMetadata()
+        var apiVersion: String?
+        var kind: String?
+        var cuts: [Range<Int>] = []
+        let end = try forEachMember(ofObjectAt: start, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
             let k = member.key
             switch k.end - k.start {
             case 4 where key(k, is: "kind"):
-                let (s, e) = try optionalString(at: member.valueStart); scan.kind = s; return e
+                let (s, e) = try optionalString(at: member.valueStart); kind = s; return e
             case 8 where key(k, is: "metadata"):
-                let (m, e) = try metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, cuts: &scan.cuts)
-                scan.metadata = m
-                return e
+                return try self.metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, into: &metadata, cuts: &cuts)
             case 10 where key(k, is: "apiVersion"):
-                let (s, e) = try optionalString(at: member.valueStart); scan.apiVersion = s; return e
+                let (s, e) = try optionalString(at: member.valueStart); apiVersion = s; return e
             default:
                 guard k.hasEscapes else { return nil }
-                if key(k, is: "kind") { let (s, e) = try optionalString(at: member.valueStart); scan.kind = s; return e }
-                if key(k, is: "apiVersion") { let (s, e) = try optionalString(at: member.valueStart); scan.apiVersion = s; return e }
+                if key(k, is: "kind") { let (s, e) = try optionalString(at: member.valueStart); kind = s; return e }
+                if key(k, is: "apiVersion") { let (s, e) = try optionalString(at: member.valueStart); apiVersion = s; return e }
                 if key(k, is: "metadata") {
-                    let (m, e) = try metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, cuts: &scan.cuts)
-                    scan.metadata = m
-                    return e
+                    return try self.metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, into: &metadata, cuts: &cuts)
                 }
                 return nil
             }
         }
-        return scan
+        return ObjectScan(end: end, box: MetadataBox(metadata), apiVersion: apiVersion, kind: kind, cuts: cuts)
     }
 
     /// A new array with the bytes of `range` except those in `cuts` (sorted,
@@ -252,7 +258,7 @@ public struct KubeObjectList: Sendable {
                     let itemBytes = s.copy(i..<scan.end, removing: scan.cuts)
                     // Usually kind and apiVersion precede items; if not, they are filled in below.
                     let itemKind = scan.kind ?? (list.kind.hasSuffix("List") ? String(list.kind.dropLast(4)) : list.kind)
-                    list.items.append(KubeObject(bytes: itemBytes, metadata: scan.metadata,
+                    list.items.append(KubeObject(bytes: itemBytes, box: scan.box,
                                                  apiVersion: scan.apiVersion ?? list.apiVersion, kind: itemKind))
                     return scan.end
                 }

@@ -47,7 +47,15 @@ extension JSONScanner {
         at start: Int, depth: Int, cutManagedFields: Bool, cuts: inout [Range<Int>]
     ) throws(ObjectDecodingError) -> (ObjectMetadata, end: Int) {
         var m = ObjectMetadata()
-        if isNull(at: start) { return (m, skipWhitespace(start) + 4) }
+        let end = try metadata(at: start, depth: depth, cutManagedFields: cutManagedFields, into: &m, cuts: &cuts)
+        return (m, end)
+    }
+
+    /// The same, filling in `m` (fields the object does not have are left as they are).
+    func metadata(
+        at start: Int, depth: Int, cutManagedFields: Bool, into m: inout ObjectMetadata, cuts: inout [Range<Int>]
+    ) throws(ObjectDecodingError) -> Int {
+        if isNull(at: start) { return skipWhitespace(start) + 4 }
         // A run of consecutive managedFields members (normally one) waiting to
         // be cut: its first key, the comma before it, and the end of its last value.
         var runStart: (key: Int, comma: Int?)? = nil
@@ -94,7 +102,7 @@ extension JSONScanner {
             }
         }
         if let run = runStart { cuts.append((run.comma ?? run.key)..<runEnd) }
-        return (m, end)
+        return end
     }
 
     /// Keys written with escapes (never seen from a real server) take the slow path.
@@ -114,11 +122,21 @@ extension JSONScanner {
     }
 
     /// An object of strings (labels, annotations); `null` is empty.
+    ///
+    /// The members are counted first (a quick scan of a few short strings), so that the dictionary
+    /// is allocated once at its size instead of growing (and rehashing) at the first, second, fourth
+    /// member. Keys are read from the positions the walk already found.
     func stringMap(at start: Int, depth: Int) throws(ObjectDecodingError) -> ([String: String], end: Int) {
         if isNull(at: start) { return ([:], skipWhitespace(start) + 4) }
-        var map: [String: String] = [:]
-        let end = try forEachMember(ofObjectAt: start, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
-            let (k, _) = try string(at: member.keyStart)
+        var count = 0
+        let end = try forEachMember(ofObjectAt: start, depth: depth) { (_) throws(ObjectDecodingError) -> Int? in
+            count += 1
+            return nil
+        }
+        guard count > 0 else { return ([:], end) }
+        var map = [String: String](minimumCapacity: count)
+        _ = try forEachMember(ofObjectAt: start, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
+            let k = try string(member.key)
             let (v, e) = try string(at: member.valueStart)
             map[k] = v
             return e

@@ -104,7 +104,7 @@ public enum WatchEvent: Sendable, Hashable {
         }
         let start = s.skipWhitespace(start)
         let scan = try s.object(at: start, depth: 1, cutManagedFields: cutManagedFields)
-        let object = KubeObject(bytes: s.copy(start..<scan.end, removing: scan.cuts), metadata: scan.metadata,
+        let object = KubeObject(bytes: s.copy(start..<scan.end, removing: scan.cuts), box: scan.box,
                                 apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
         switch type {
         case .added: return (.added(object), scan.end)
