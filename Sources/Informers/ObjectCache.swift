@@ -37,23 +37,41 @@ public final class ObjectCache: Sendable {
 
     struct State {
         var objects: [String: KubeObject] = [:]
-        var indexes: [String: [String: Set<String>]] = [:]
+        /// One per index, in `Indexers.names` order: index value → keys.
+        var indexes: [[String: Set<String>]]
+
+        init(indexCount: Int) { indexes = Array(repeating: [:], count: indexCount) }
     }
 
-    let indexers: [String: IndexFunction]
-    private let state = Mutex(State())
+    /// The indexes by position: the built-in ones first (read from the metadata without a
+    /// closure), then the extra ones in name order. Positions, not names, are what an object's
+    /// insertion looks up.
+    struct Indexers: Sendable {
+        static let namespacePosition = 0
+        static let controllerPosition = 1
+        let names: [String]
+        /// The extra index functions, at `names` positions from 2.
+        let extra: [IndexFunction]
+        let positions: [String: Int]
+
+        init(extra extraIndexers: [String: IndexFunction]) {
+            let extraNames = extraIndexers.keys.sorted()
+            names = [ObjectCache.namespaceIndex, ObjectCache.controllerIndex] + extraNames
+            extra = extraNames.map { extraIndexers[$0]! }
+            positions = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        }
+    }
+
+    let indexers: Indexers
+    private let state: Mutex<State>
 
     /// A cache with the namespace and controller indexes plus `extraIndexers`.
     public init(extraIndexers: [String: IndexFunction] = [:]) {
-        var indexers: [String: IndexFunction] = [
-            Self.namespaceIndex: { [$0.metadata.namespace] },
-            Self.controllerIndex: { $0.metadata.controllerReference.map { [$0.uid] } ?? [] },
-        ]
-        for (name, function) in extraIndexers {
-            precondition(indexers[name] == nil, "index \(name) is built in")
-            indexers[name] = function
+        for name in extraIndexers.keys {
+            precondition(name != Self.namespaceIndex && name != Self.controllerIndex, "index \(name) is built in")
         }
-        self.indexers = indexers
+        indexers = Indexers(extra: extraIndexers)
+        state = Mutex(State(indexCount: indexers.names.count))
     }
 
     public var count: Int { state.withLock { $0.objects.count } }
@@ -68,9 +86,9 @@ public final class ObjectCache: Sendable {
 
     /// The objects filed under `value` in the index `name`. An unknown index is a programming error.
     public func byIndex(_ name: String, _ value: String) -> [KubeObject] {
-        precondition(indexers[name] != nil, "no index named \(name)")
+        guard let position = indexers.positions[name] else { preconditionFailure("no index named \(name)") }
         return state.withLock { state in
-            (state.indexes[name]?[value] ?? []).compactMap { state.objects[$0] }
+            (state.indexes[position][value] ?? []).compactMap { state.objects[$0] }
         }
     }
 
@@ -103,8 +121,7 @@ public final class ObjectCache: Sendable {
     /// current content.
     public func makeReplacement(reservingCapacity capacity: Int = 0) -> Replacement {
         var replacement = Replacement(indexers: indexers)
-        replacement.state.objects.reserveCapacity(capacity)
-        replacement.order.reserveCapacity(capacity)
+        replacement.reserveCapacity(capacity)
         return replacement
     }
 
@@ -113,7 +130,7 @@ public final class ObjectCache: Sendable {
     /// `replacement`: let go of the replacement before the cache is next changed, or that change
     /// copies the whole content once.
     public func replace(with replacement: Replacement) -> [String: KubeObject] {
-        precondition(replacement.indexers.keys == indexers.keys, "a replacement made by another cache")
+        precondition(replacement.indexers.names == indexers.names, "a replacement made by another cache")
         var fresh = replacement.state
         state.withLock { swap(&$0, &fresh) }
         return fresh.objects
@@ -121,17 +138,28 @@ public final class ObjectCache: Sendable {
 
     /// The content of a cache, built aside: see `makeReplacement(reservingCapacity:)`.
     public struct Replacement: Sendable {
-        var state = State()
-        let indexers: [String: IndexFunction]
+        var state: State
+        let indexers: Indexers
         /// Keys in the order they were first stored.
         public internal(set) var order: [String] = []
         /// Whether a key was stored twice or removed: then `order` may name a key twice, or one no longer stored.
         public private(set) var reordered = false
 
-        init(indexers: [String: IndexFunction]) { self.indexers = indexers }
+        init(indexers: Indexers) {
+            self.indexers = indexers
+            state = State(indexCount: indexers.names.count)
+        }
 
         /// Objects stored.
         public var count: Int { state.objects.count }
+
+        /// Makes room for `capacity` objects in all, so that filling up to it does not grow (and
+        /// rehash) the key table step by step. A paginated list knows its total from the first
+        /// page's `remainingItemCount`.
+        public mutating func reserveCapacity(_ capacity: Int) {
+            state.objects.reserveCapacity(capacity)
+            order.reserveCapacity(capacity)
+        }
 
         /// The object stored under `key`, if any.
         public subscript(key: String) -> KubeObject? { state.objects[key] }
@@ -154,49 +182,45 @@ public final class ObjectCache: Sendable {
 
     // MARK: State changes (under the lock, or on a replacement's state)
 
-    private static func upsert(_ object: KubeObject, key: String, into state: inout State,
-                               indexers: [String: IndexFunction]) -> KubeObject? {
+    private static func upsert(_ object: KubeObject, key: String, into state: inout State, indexers: Indexers) -> KubeObject? {
         let old = state.objects.updateValue(object, forKey: key)
         if let old { unindex(old, key: key, state: &state, indexers: indexers) }
         index(object, key: key, state: &state, indexers: indexers)
         return old
     }
 
-    private static func remove(_ key: String, from state: inout State, indexers: [String: IndexFunction]) -> KubeObject? {
+    private static func remove(_ key: String, from state: inout State, indexers: Indexers) -> KubeObject? {
         guard let old = state.objects.removeValue(forKey: key) else { return nil }
         unindex(old, key: key, state: &state, indexers: indexers)
         return old
     }
 
-    /// Calls `body` with each index name and value `object` is filed under. The two built-in
+    /// Calls `body` with each index position and value `object` is filed under. The two built-in
     /// indexes read the metadata directly (no closure call, no array per object).
-    private static func forEachIndexValue(of object: KubeObject, indexers: [String: IndexFunction],
-                                          _ body: (String, String) -> Void) {
-        for (name, function) in indexers {
-            switch name {
-            case namespaceIndex:
-                body(name, object.metadata.namespace)
-            case controllerIndex:
-                for reference in object.metadata.ownerReferences where reference.controller == true {
-                    body(name, reference.uid)
-                    break
-                }
-            default:
-                for value in function(object) { body(name, value) }
-            }
+    @inline(__always)
+    private static func forEachIndexValue(of object: KubeObject, indexers: Indexers, _ body: (Int, String) -> Void) {
+        let metadata = object.metadata
+        body(Indexers.namespacePosition, metadata.namespace)
+        for reference in metadata.ownerReferences where reference.controller == true {
+            body(Indexers.controllerPosition, reference.uid)
+            break
+        }
+        for (offset, function) in indexers.extra.enumerated() {
+            for value in function(object) { body(offset + 2, value) }
         }
     }
 
-    private static func index(_ object: KubeObject, key: String, state: inout State, indexers: [String: IndexFunction]) {
-        forEachIndexValue(of: object, indexers: indexers) { name, value in
-            state.indexes[name, default: [:]][value, default: []].insert(key)
+    private static func index(_ object: KubeObject, key: String, state: inout State, indexers: Indexers) {
+        forEachIndexValue(of: object, indexers: indexers) { position, value in
+            state.indexes[position][value, default: []].insert(key)
         }
     }
 
-    private static func unindex(_ object: KubeObject, key: String, state: inout State, indexers: [String: IndexFunction]) {
-        forEachIndexValue(of: object, indexers: indexers) { name, value in
-            state.indexes[name]?[value]?.remove(key)
-            if state.indexes[name]?[value]?.isEmpty == true { state.indexes[name]?[value] = nil }
+    private static func unindex(_ object: KubeObject, key: String, state: inout State, indexers: Indexers) {
+        forEachIndexValue(of: object, indexers: indexers) { position, value in
+            guard let index = state.indexes[position].index(forKey: value) else { return }
+            state.indexes[position].values[index].remove(key)
+            if state.indexes[position].values[index].isEmpty { state.indexes[position].remove(at: index) }
         }
     }
 }

@@ -229,6 +229,10 @@ public final class Reflector: Sendable {
                 fetch = nil
             }
             let page = try KubeObjectList.decode(bytes: body, cutManagedFields: configuration.cutManagedFields)
+            if pageToken == nil {
+                // The whole list's size: the first page and what the server says remains (else the cache's size).
+                items.reserveCapacity(page.items.count + Int(clamping: page.remainingItemCount ?? Int64(cache.count)))
+            }
             for object in page.items { items.upsert(transformed(object)) }
             if pageToken == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
             if items.count >= nextProgress {
@@ -261,20 +265,17 @@ public final class Reflector: Sendable {
     private func replaceAll(with items: ObjectCache.Replacement) async {
         let previous = cache.replace(with: items)
         metrics.objects.record(Double(items.count))
-        var events: [InformerEvent] = []
-        events.reserveCapacity(items.count)
         var seen = Set<String>()
         for key in items.order {
             guard let object = items[key] else { continue }
             if items.reordered && !seen.insert(key).inserted { continue }
             if let old = previous[key] {
-                if old.metadata.resourceVersion != object.metadata.resourceVersion { events.append(.updated(old: old, new: object)) }
+                if old.metadata.resourceVersion != object.metadata.resourceVersion { await handler(.updated(old: old, new: object)) }
             } else {
-                events.append(.added(object))
+                await handler(.added(object))
             }
         }
-        for (key, old) in previous where items[key] == nil { events.append(.deleted(old, finalStateUnknown: true)) }
-        for event in events { await handler(event) }
+        for (key, old) in previous where items[key] == nil { await handler(.deleted(old, finalStateUnknown: true)) }
     }
 
     private func transformed(_ object: KubeObject) -> KubeObject {

@@ -40,6 +40,29 @@ import Testing
         #expect(cache.byIndex(ObjectCache.namespaceIndex, "other").isEmpty)
     }
 
+    /// Several extra indexes (named out of order, one filing an object under two values) each keep
+    /// their own values, apart from the built-in ones and from each other.
+    @Test func extraIndexesAreKeptApart() throws {
+        let cache = ObjectCache(extraIndexers: [
+            "zone": { $0.metadata.labels["zone"].map { [$0] } ?? [] },
+            "app": { $0.metadata.labels["app"].map { [$0] } ?? [] },
+            "tiers": { ($0.metadata.labels["tiers"] ?? "").split(separator: ",").map(String.init) },
+        ])
+        cache.upsert(try pod("a", labels: ["zone": "z1", "app": "web", "tiers": "front,back"]))
+        cache.upsert(try pod("b", namespace: "other", labels: ["zone": "web", "app": "z1", "tiers": "back"]))
+        #expect(cache.byIndex("zone", "z1").map(\.metadata.name) == ["a"])
+        #expect(cache.byIndex("zone", "web").map(\.metadata.name) == ["b"])
+        #expect(cache.byIndex("app", "web").map(\.metadata.name) == ["a"])
+        #expect(cache.byIndex("tiers", "front").map(\.metadata.name) == ["a"])
+        #expect(Set(cache.byIndex("tiers", "back").map(\.metadata.name)) == ["a", "b"])
+        #expect(cache.byIndex(ObjectCache.namespaceIndex, "z1").isEmpty)
+        #expect(cache.byIndex(ObjectCache.namespaceIndex, "other").map(\.metadata.name) == ["b"])
+        cache.upsert(try pod("a", labels: ["zone": "z2", "app": "web", "tiers": "front"], rv: "2"))
+        #expect(cache.byIndex("tiers", "back").map(\.metadata.name) == ["b"])
+        #expect(cache.byIndex("zone", "z1").isEmpty)
+        #expect(cache.byIndex("zone", "z2").map(\.metadata.name) == ["a"])
+    }
+
     @Test func replaceReportsWhatVanished() throws {
         let cache = ObjectCache()
         cache.upsert(try pod("a"))
