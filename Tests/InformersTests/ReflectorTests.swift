@@ -199,6 +199,45 @@ import Testing
         }
     }
 
+    /// A streaming list of several megabytes (sent in writes of about one each) and a watch resumed
+    /// over several megabytes of history both arrive whole: every object, byte for byte, in order.
+    @Test func streamingListAndHistoryOfManyMegabytesArriveWhole() async throws {
+        let large = String(repeating: "x", count: 12_000)
+        try await withServer(count: 0) { server, _, client in
+            for i in 0..<200 { _ = try await client.create(configMap("big-\(i)", "\(i)-" + large)) }
+            // As the reflector caches them: without managedFields.
+            let start = try await client.listObjects(cutManagedFields: true)
+            #expect(start.items.reduce(0) { $0 + $1.bytes.count } > 2 * 1_048_576)
+            let added = Mutex<[String]>([])
+            let reflector = Reflector(client: client, configuration: ReflectorConfiguration()) { event in
+                if case .added(let o) = event { added.withLock { $0.append(o.metadata.name) } }
+            }
+            let reflecting = Task { await reflector.run() }
+            try await eventually("the streaming list") { reflector.hasSynced }
+            #expect(added.withLock { $0 } == start.items.map(\.metadata.name))
+            #expect(start.items.filter { reflector.cache.get(objectKey($0.metadata))?.bytes != $0.bytes }.map(\.metadata.name) == [])
+            reflecting.cancel()
+            await reflecting.value
+
+            // The same size of history, replayed to a watch resumed from before it.
+            for i in 0..<200 { _ = try await client.patch("big-\(i)", JSON.object(["data": ["v": .string("\(i)+" + large)]]).serialized(), type: .merge) }
+            let cache = ObjectCache()
+            _ = cache.replace(with: start.items)
+            let updated = Mutex<[String]>([])
+            let resumed = Reflector(client: client, cache: cache) { event in
+                if case .updated(_, let new) = event { updated.withLock { $0.append(new.metadata.name) } }
+            }
+            let resuming = Task { await resumed.run(resumingFrom: start.resourceVersion) }
+            try await eventually("the replayed history") { updated.withLock { $0.count } == 200 }
+            #expect(updated.withLock { $0 } == (0..<200).map { "big-\($0)" })
+            let end = try await client.listObjects(cutManagedFields: true)
+            #expect(end.items.filter { resumed.cache.get(objectKey($0.metadata))?.bytes != $0.bytes }.map(\.metadata.name) == [])
+            #expect(server.store.openWatchCount(group: "", resource: "configmaps") == 1)
+            resuming.cancel()
+            await resuming.value
+        }
+    }
+
     /// A server that refuses streaming lists (422, as kube-apiserver without the
     /// WatchList feature) is listed instead; the reflector does not keep asking.
     @Test func refusedStreamingListFallsBackToList() async throws {

@@ -233,6 +233,9 @@ struct APIResponder: HTTPResponder {
 
     // MARK: Watch
 
+    /// Bytes of initial watch lines gathered per write.
+    static let initialEventsChunk = 1 << 20
+
     private func watchResponse(_ subscription: WatchSubscription, info: ResourceInfo, version: String, timeout: Int?, table: Bool) -> Response {
         // Without timeoutSeconds a real server ends a watch after 30 to 60 minutes.
         let seconds = timeout ?? Int.random(in: 1800...3600)
@@ -251,9 +254,17 @@ struct APIResponder: HTTPResponder {
                 timer.cancel()
                 subscription.cancel()
             }
+            // The lines to send first (a streaming list's whole state, or replayed history) are all at
+            // hand: they go out in writes of about a megabyte, as a LIST body does, not one write each.
+            var chunk = ByteBuffer()
             for line in subscription.initial {
-                try await writer.write(ByteBuffer(bytes: convert(line)))
+                chunk.writeBytes(convert(line))
+                if chunk.readableBytes >= Self.initialEventsChunk {
+                    try await writer.write(chunk)
+                    chunk = ByteBuffer()
+                }
             }
+            if chunk.readableBytes > 0 { try await writer.write(chunk) }
             if let stream = subscription.stream {
                 for await line in stream {
                     try await writer.write(ByteBuffer(bytes: convert(line)))
