@@ -298,7 +298,8 @@ public final class Reflector: Sendable {
             throw StreamingListUnsupported(reason: "\(error.code) \(error.message)")
         }
         metrics.listed(reason)
-        var initial = cache.makeReplacement()
+        // A stream does not announce its size: a relist reserves the size of the state it replaces.
+        var initial = cache.makeReplacement(reservingCapacity: cache.count)
         var nextProgress = configuration.progressEvery
         var iterator = batches.makeAsyncIterator()
         while let batch = try await iterator.next() {
