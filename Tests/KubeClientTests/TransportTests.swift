@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import DevAPIServer
 import Foundation
-import KubeClient
+@testable import KubeClient
 import KubeCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -61,6 +63,33 @@ import Testing
                 token = page[path: ["metadata", "continue"]]?.stringValue
             } while token != nil
             #expect(names == (0..<7).map { "cm-\($0)" })
+        }
+    }
+
+    /// A body is collected whole, with a Content-Length (a LIST) or without (a watch that the server
+    /// ends), and one longer than the limit is an error in both cases.
+    @Test func bodiesAreCollectedWholeUpToTheLimit() async throws {
+        try await withClient { server, transport in
+            let cms = ResourceClient(transport: transport, resource: Self.configMaps, namespace: "default")
+            let value = JSON.string(String(repeating: "v", count: 2_000))
+            for i in 0..<30 { _ = try await cms.create(configMap("cm-\(i)", data: ["k": value])) }
+            let path = "/api/v1/namespaces/default/configmaps"
+            let list = try await transport.send(APIRequest(method: .GET, path: path))
+            #expect(list.headers.first(name: "content-length") == String(list.body.count))
+            #expect(try JSON.parse(list.body)["items"]?.arrayValue?.count == 30)
+            let watch = [("watch", "true"), ("resourceVersion", "0"), ("timeoutSeconds", "1")]
+            let lines = try await transport.send(APIRequest(method: .GET, path: path, query: watch))
+            #expect(lines.headers.first(name: "content-length") == nil)
+            let events = lines.body.split(separator: UInt8(ascii: "\n")).map { try? JSON.parse(Array($0)) }
+            #expect(events.count == 30 && events.allSatisfy { $0?["type"] == "ADDED" })
+            let limit = list.body.count - 1
+            await #expect(throws: NIOTooManyBytesError.self) { try await transport.send(APIRequest(method: .GET, path: path), maxBodySize: limit) }
+            await #expect(throws: NIOTooManyBytesError.self) {
+                try await transport.send(APIRequest(method: .GET, path: path, query: watch), maxBodySize: limit)
+            }
+            // A body over the limit would be over it again: not retried as a connection failure is.
+            #expect(!Transport.mayRetry(NIOTooManyBytesError(maxBytes: limit)))
+            #expect(Transport.mayRetry(HTTPClientError.remoteConnectionClosed))
         }
     }
 

@@ -101,9 +101,25 @@ public final class Transport: Sendable {
     public func send(_ request: APIRequest, maxBodySize: Int = 1 << 30) async throws -> APIResponse {
         try await withRetries(request) { httpRequest in
             let response = try await client.execute(httpRequest, timeout: .init(configuration.requestTimeout))
-            let body = try await response.body.collect(upTo: maxBodySize)
-            return (APIResponse(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView)), ())
+            return (APIResponse(status: Int(response.status.code), headers: response.headers,
+                                body: try await Self.collect(response, upTo: maxBodySize)), ())
         }.0
+    }
+
+    /// The whole body, copied once from the fragments into an array reserved at the announced
+    /// length (a list page is hundreds of kilobytes: gathering it in a growing `ByteBuffer` and then
+    /// copying that out costs two more copies). More than `limit` bytes is `NIOTooManyBytesError`.
+    static func collect(_ response: HTTPClientResponse, upTo limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length >= 0 {
+            guard length <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
+            bytes.reserveCapacity(length)
+        }
+        for try await fragment in response.body {
+            guard fragment.readableBytes <= limit - bytes.count else { throw NIOTooManyBytesError(maxBytes: limit) }
+            fragment.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
+        }
+        return bytes
     }
 
     /// Opens a streaming response (a watch) and returns its status and AsyncHTTPClient's body, which
@@ -211,6 +227,8 @@ public final class Transport: Sendable {
     /// cancellation, not an answer from the server.
     static func mayRetry(_ error: any Error) -> Bool {
         if error is CancellationError || error is KubeAPIError || Task.isCancelled { return false }
+        // A body over the limit would be over it again.
+        if error is NIOTooManyBytesError { return false }
         if let http = error as? HTTPClientError, http == .cancelled || http == .deadlineExceeded { return false }
         return true
     }
