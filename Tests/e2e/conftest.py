@@ -6,8 +6,10 @@ the built binary, the real kubectl, and the official Python client.
 import base64
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +30,31 @@ def plugboard_binary() -> Path:
         if candidate.exists():
             return candidate
     raise RuntimeError("plugboard is not built: run `swift build` first (or set PLUGBOARD_BIN)")
+
+
+def free_port():
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value} and the families with their TYPE and HELP, from Prometheus text."""
+    samples, types, helps = {}, {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            types[name] = kind
+        elif line.startswith("# HELP "):
+            _, _, name, help_text = line.split(" ", 3)
+            helps[name] = help_text
+        elif line and not line.startswith("#"):
+            match = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+            assert match, f"unparsable line in /metrics: {line!r}"
+            labels = frozenset(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
+            samples[(match.group(1), labels)] = float(match.group(3))
+    return samples, types, helps
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, message="condition"):

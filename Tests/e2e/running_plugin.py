@@ -5,13 +5,7 @@ import os
 import socket
 import subprocess
 
-from conftest import wait_for
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from conftest import free_port, wait_for
 
 
 class RunningPlugin:

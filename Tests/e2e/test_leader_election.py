@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from conftest import ROOT, plugboard_binary, wait_for
+from conftest import ROOT, parse_metrics, plugboard_binary, wait_for
 
 SCRIPTED = ROOT / "Tests" / "e2e" / "plugins" / "scripted_plugin.py"
 LEASE = "e2e-plugboard"
@@ -37,13 +37,10 @@ class Replica:
         return None
 
     def metric(self, family, **labels):
-        text = requests.get(self.url + "/metrics", timeout=5).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(family + "{") or line.startswith(family + " "):
-                if all(f'{key}="{value}"' in line for key, value in labels.items()):
-                    total += float(line.rsplit(" ", 1)[1])
-        return total
+        """The sum of the family's series that carry `labels`."""
+        samples = parse_metrics(requests.get(self.url + "/metrics", timeout=5).text)[0]
+        return sum(value for (name, sample_labels), value in samples.items()
+                   if name == family and set(labels.items()) <= set(sample_labels))
 
     def ready(self):
         try:

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import ROOT, DevServer, plugboard_binary, wait_for
+from conftest import ROOT, DevServer, free_port, parse_metrics, plugboard_binary, wait_for
 from promql import base_metric, metric_names
 from test_deploy_assets import CATALOG, LEADER_ONLY
 
@@ -56,24 +55,6 @@ def configmap(dev, name, label, **data):
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default", "labels": {"obs": label}},
             "data": data}
     dev.kubectl("apply", "-f", "-", input=json.dumps(body))
-
-
-def parse_metrics(text):
-    """{(name, frozenset(labels)): value} and the families with their TYPE and HELP."""
-    samples, types, helps = {}, {}, {}
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ", 3)
-            types[name] = kind
-        elif line.startswith("# HELP "):
-            _, _, name, help_text = line.split(" ", 3)
-            helps[name] = help_text
-        elif line and not line.startswith("#"):
-            match = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
-            assert match, f"unparsable line in /metrics: {line!r}"
-            labels = frozenset(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', match.group(2) or ""))
-            samples[(match.group(1), labels)] = float(match.group(3))
-    return samples, types, helps
 
 
 def metric(samples, family, **labels):
@@ -127,12 +108,6 @@ def host(tmp_path_factory):
     yield host
     dev.stop()
     assert dev.process.returncode == 0, dev.log_path.read_text()[-5000:]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_health_and_readiness(host):
