@@ -42,10 +42,6 @@ public struct KubeObject: Sendable, Hashable {
         try self.init(bytes: Array(text.utf8), cutManagedFields: cutManagedFields)
     }
 
-    init(bytes: [UInt8], metadata: ObjectMetadata, apiVersion: String, kind: String) {
-        self.init(bytes: bytes, box: MetadataBox(metadata), apiVersion: apiVersion, kind: kind)
-    }
-
     init(bytes: [UInt8], box: MetadataBox, apiVersion: String, kind: String) {
         self.bytes = bytes
         self.box = box

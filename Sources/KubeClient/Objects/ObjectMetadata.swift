@@ -40,18 +40,9 @@ public struct ObjectMetadata: Sendable, Hashable {
 }
 
 extension JSONScanner {
-    /// Parses the `metadata` object at `start`. When `cutManagedFields` is set,
-    /// appends to `cuts` the byte ranges to remove so that `managedFields`
-    /// disappears and the object stays valid JSON. Returns the index after it.
-    func metadata(
-        at start: Int, depth: Int, cutManagedFields: Bool, cuts: inout [Range<Int>]
-    ) throws(ObjectDecodingError) -> (ObjectMetadata, end: Int) {
-        var m = ObjectMetadata()
-        let end = try metadata(at: start, depth: depth, cutManagedFields: cutManagedFields, into: &m, cuts: &cuts)
-        return (m, end)
-    }
-
-    /// The same, filling in `m` (fields the object does not have are left as they are).
+    /// Parses the `metadata` object at `start` into `m` (fields the object does not have are left
+    /// as they are). When `cutManagedFields` is set, appends to `cuts` the byte ranges to remove so
+    /// that `managedFields` disappears and the object stays valid JSON. Returns the index after it.
     func metadata(
         at start: Int, depth: Int, cutManagedFields: Bool, into m: inout ObjectMetadata, cuts: inout [Range<Int>]
     ) throws(ObjectDecodingError) -> Int {
