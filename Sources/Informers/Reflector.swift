@@ -230,8 +230,7 @@ public final class Reflector: Sendable {
             }
             let page = try KubeObjectList.decode(bytes: body, cutManagedFields: configuration.cutManagedFields)
             if pageToken == nil {
-                // The whole list's size: the first page and what the server says remains (else the cache's size).
-                items.reserveCapacity(page.items.count + Int(clamping: page.remainingItemCount ?? Int64(cache.count)))
+                items.reserveCapacity(Self.listCapacity(firstPage: page.items.count, remaining: page.remainingItemCount, cached: cache.count))
             }
             for object in page.items { items.upsert(transformed(object)) }
             if pageToken == nil || !page.resourceVersion.isEmpty { resourceVersion = page.resourceVersion }
@@ -250,6 +249,18 @@ public final class Reflector: Sendable {
         logger.debug("listed", metadata: ["objects": "\(items.count)", "resourceVersion": "\(resourceVersion)"])
         return resourceVersion
     }
+
+    /// Room to reserve for a whole list: the first page and what the server says remains (else the
+    /// cache's current size). The server's figure is only a hint: a negative one counts as none, and
+    /// at most `maxListReserve` more objects are reserved, so that a wrong reply cannot make the
+    /// informer ask for memory it will never fill.
+    static func listCapacity(firstPage: Int, remaining: Int64?, cached: Int) -> Int {
+        let more = remaining.map { Int(clamping: max($0, 0)) } ?? cached
+        return firstPage + min(more, maxListReserve)
+    }
+
+    /// The most objects a list's first page makes room for beyond itself.
+    static let maxListReserve = 1_000_000
 
     /// Starts fetching one page of the list (its body, not decoded).
     private func fetchPage(_ continueToken: String?) -> Task<[UInt8], any Error> {

@@ -1,6 +1,6 @@
 import DevAPIServer
 import Foundation
-import Informers
+@testable import Informers
 import KubeClient
 import KubeCore
 import Logging
@@ -236,6 +236,16 @@ import Testing
             resuming.cancel()
             await resuming.value
         }
+    }
+
+    /// The room a list reserves follows the server's remainingItemCount, but a reply that is
+    /// absent, negative or absurd cannot make it reserve more than a bounded amount.
+    @Test func theListReserveTakesTheServersCountOnlyAsAHint() {
+        #expect(Reflector.listCapacity(firstPage: 500, remaining: 99_500, cached: 0) == 100_000)
+        #expect(Reflector.listCapacity(firstPage: 500, remaining: nil, cached: 7_000) == 7_500)
+        #expect(Reflector.listCapacity(firstPage: 500, remaining: -3, cached: 7_000) == 500)
+        #expect(Reflector.listCapacity(firstPage: 500, remaining: .max, cached: 0) == 500 + Reflector.maxListReserve)
+        #expect(Reflector.listCapacity(firstPage: 0, remaining: 0, cached: 0) == 0)
     }
 
     /// A server that refuses streaming lists (422, as kube-apiserver without the
