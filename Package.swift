@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "KubeCore", swiftSettings: strict),
         // Vector byte search for the JSON scanner (one header, inlined into Swift).
         .target(name: "CJSONScan"),
+        // The work queue's lock and cache prefetch hint (fast paths in one header, inlined into Swift).
+        .target(name: "CWorkQueueSupport"),
         // The Kubernetes client: transport, REST verbs, errors.
         .target(
             name: "KubeClient",
@@ -63,6 +65,7 @@ let package = Package(
         .target(
             name: "WorkQueue",
             dependencies: [
+                "CWorkQueueSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),

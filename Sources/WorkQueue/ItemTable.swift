@@ -1,3 +1,5 @@
+import CWorkQueueSupport
+
 extension WorkQueue {
     /// The items a queue holds, each with its state and metric timings, and the FIFO of the
     /// waiting ones, in one structure built for queues of any length.
@@ -92,6 +94,25 @@ extension WorkQueue {
                 }
                 b = (b &+ 1) & mask
             }
+        }
+
+        // MARK: Prefetching
+
+        /// Starts loading the home bucket of an item whose hash is `hash`, so that a `find` or
+        /// `insert` for it soon after does not wait for memory. In a long queue the index is
+        /// far larger than the caches and its buckets are reached at random, so each lookup
+        /// would otherwise cost a full trip to memory (150–200 ns on the machines measured);
+        /// prefetching many at once overlaps those trips.
+        @inlinable
+        func prefetch(hash: UInt32) {
+            buckets.withUnsafeBufferPointer { plugboard_prefetch($0.baseAddress! + (Int(hash) & mask)) }
+        }
+
+        /// Prefetches the home bucket of the first waiting item: the item handed out next, whose
+        /// `done` will look it up.
+        @inlinable
+        func prefetchHead() {
+            if head >= 0 { prefetch(hash: slots[Int(head)].hash) }
         }
 
         // MARK: Inserting and removing

@@ -11,19 +11,27 @@ import Synchronization
 ///    they became waiting (`ItemTable` keeps its own invariants).
 /// 3. `processingCount` is the number of items whose state is `.processing` or `.processingDirty`.
 /// 4. Whenever the FIFO and `sleepers` are both non-empty, `pendingWakes > 0`: some getter has been
-///    woken and has not yet looked at the queue again. Every path that makes the FIFO non-empty
-///    wakes a sleeper when none is pending, and a woken getter that leaves items behind wakes the
-///    next one. A getter becomes a sleeper only after finding the FIFO empty, in the same critical
-///    section. Hence no item waits while every getter sleeps (no lost wake-up).
+///    woken and has not yet looked at the queue again. Every critical section ends by waking a
+///    sleeper when items wait and no wake is pending (`endSection`), so a woken getter that
+///    leaves items behind wakes the next one. A getter becomes a sleeper only after finding the
+///    FIFO empty, in the same critical section. Hence no item waits while every getter sleeps
+///    (no lost wake-up).
 /// 5. `shuttingDown` never goes back to false; while it is true `add` changes nothing and no getter sleeps.
 /// 6. `drainWaiters` is non-empty only while shutting down with items still processing.
 /// 7. With metrics on, a slot's `addedAt` is the time it last became dirty (`.queued`,
 ///    `.processingDirty`) and `startedAt` the time it was last handed out (`.processing*`).
 ///
-/// 8. Adds may also wait, not yet applied, in `pendingWord` (see there): only while no getter
-///    sleeps, and every critical section applies them first, so invariants 1–7 hold for the
-///    state with them applied, and every operation that reads the state sees every add that
-///    returned before it began.
+/// 8. Adds may also wait, not yet applied, in `pendingWord` (see `PendingAdds.swift`): only
+///    while no getter sleeps or a woken one is on its way (whose look applies them), and every
+///    critical section applies them first, so invariants 1–7 hold for the state with them
+///    applied, and every operation that reads the state sees every add that returned before it
+///    began.
+///
+/// The lock is a `SpinLocked` (see there), not `Synchronization.Mutex`: with the queue's very
+/// short sections, a waiter that backs off lets the holder run a burst of them on one core.
+/// With metrics on, the metrics of an add, a get and a `done` are recorded inside the section,
+/// as client-go records them under its lock: the metric objects are then touched by one core
+/// at a time too.
 ///
 /// Hence: adding a waiting item is a no-op; adding an item being processed marks it dirty and it is
 /// queued again (once) when `done` is called; an item is never handed to two workers at once.
@@ -49,8 +57,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     /// The outcome of one look at the queue by a getter that had to wait.
     @usableFromInline
     enum Look: Sendable {
-        /// An item, and how long it waited (nanoseconds; 0 with metrics off).
-        case item(Key, waited: Int64)
+        /// An item.
+        case item(Key)
         /// Return nil: shut down with nothing queued, or cancelled.
         case none
         /// Woken: look again.
@@ -117,42 +125,12 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     /// Where metrics go; nil: this queue emits nothing.
     public let metricsConfiguration: WorkQueueMetricsConfiguration?
     @usableFromInline let metrics: WorkQueueMetrics?
-    @usableFromInline let state = Mutex(State())
+    @usableFromInline let state = SpinLocked(State())
 
-    /// One add not yet applied to `state` (see `add(_:)`).
-    @usableFromInline
-    struct PendingAdd {
-        @usableFromInline var next: UnsafeMutablePointer<PendingAdd>?
-        @usableFromInline let item: Key
-        /// When it was added (metrics only).
-        @usableFromInline let at: Int64
-
-        @inlinable
-        init(next: UnsafeMutablePointer<PendingAdd>?, item: Key, at: Int64) {
-            self.next = next
-            self.item = item
-            self.at = at
-        }
-    }
-
-    /// Adds pushed without the lock, newest first, not yet applied to `state`; or a tag.
-    ///
-    /// The word is 0 (none), `sleepersTag` (getters sleep: adds go through the lock, to wake
-    /// one), `shutDownTag` (adds are ignored), or a `PendingAdd` pointer in the low 48 bits
-    /// with the number of pushed adds in the top 16. Adders only ever replace 0 or a pointer
-    /// by a pointer; every other change is made under the lock. Hence (whenever the lock is
-    /// free): pending adds exist only while no getter sleeps, `sleepers` is non-empty only
-    /// while the word is `sleepersTag` (`State.tagged`), and it is `shutDownTag` exactly
-    /// when `State.shuttingDown`. Every critical section first applies the pending adds, in
-    /// the order they were pushed; so does one in every `pendingBatch` adds, which bounds the
-    /// list. An add is linearized at its push: any later operation that looks at the queue
-    /// sees it applied.
+    /// Adds pushed without the lock and not yet applied (see `PendingAdds.swift`).
     @usableFromInline let pendingWord = PendingWord()
-    @usableFromInline static var sleepersTag: UInt { 1 }
-    @usableFromInline static var shutDownTag: UInt { 2 }
-    @usableFromInline static var countShift: UInt { 48 }
-    @usableFromInline static var pointerMask: UInt { (1 << 48) - 1 }
-    @usableFromInline static var pendingBatch: UInt { 64 }
+    /// Free nodes for pushed adds, for adders to take (see `takeNode()`).
+    @usableFromInline let nodePool = SpinLocked(NodePool())
 
     /// A queue; with a `metrics` configuration it emits client-go's workqueue metrics under that name.
     public init(metrics: WorkQueueMetricsConfiguration? = nil, clock: any WorkQueueClock = ContinuousWorkQueueClock()) {
@@ -168,38 +146,9 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     }
 
     deinit {
-        Self.free(pendingWord.word.load(ordering: .acquiring))
-    }
-
-    /// Frees the chain of `PendingAdd`s whose head is in the pending word `word` (if any).
-    @inlinable
-    static func free(_ word: UInt) {
-        guard word & pointerMask > shutDownTag else { return }
-        var next = UnsafeMutablePointer<PendingAdd>(bitPattern: word & pointerMask)
-        while let node = next {
-            next = node.pointee.next
-            node.deinitialize(count: 1)
-            node.deallocate()
-        }
-    }
-
-    /// Applies to `s`, oldest first, the adds in the pending word `word` (if any), and frees them.
-    @inlinable
-    static func apply(_ word: UInt, to s: inout State) {
-        guard word & pointerMask > shutDownTag else { return }
-        var rest = UnsafeMutablePointer<PendingAdd>(bitPattern: word & pointerMask)
-        var oldestFirst: UnsafeMutablePointer<PendingAdd>? = nil
-        while let node = rest {
-            rest = node.pointee.next
-            node.pointee.next = oldestFirst
-            oldestFirst = node
-        }
-        while let node = oldestFirst {
-            oldestFirst = node.pointee.next
-            _ = add(node.pointee.item, to: &s, now: node.pointee.at)
-            node.deinitialize(count: 1)
-            node.deallocate()
-        }
+        freePendingAdds()
+        state.deallocate()
+        nodePool.deallocate()
     }
 
     /// Applies the pending adds to `s` (under the lock). Nothing can be pending while the word
@@ -208,36 +157,28 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     func applyPending(_ s: inout State) {
         if s.tagged || s.shuttingDown { return }
         if pendingWord.word.load(ordering: .relaxed) == 0 { return }
-        Self.apply(pendingWord.word.exchange(0, ordering: .acquiringAndReleasing), to: &s)
-    }
-
-    /// Applies the pending adds to `s` and sets `sleepersTag` (under the lock, before `s` may
-    /// register a sleeper). The caller's `locked` clears the tag again if no one sleeps.
-    @inlinable
-    func applyPendingAndTag(_ s: inout State) {
-        if s.tagged || s.shuttingDown { return }
-        Self.apply(pendingWord.word.exchange(Self.sleepersTag, ordering: .acquiringAndReleasing), to: &s)
-        s.tagged = true
+        apply(pendingWord.word.exchange(0, ordering: .acquiringAndReleasing), to: &s)
     }
 
     /// Applies the pending adds to `s` and sets `shutDownTag`: later adds are ignored. The caller
     /// then sets `s.shuttingDown` in the same critical section.
     func applyPendingAndClose(_ s: inout State) {
         if s.shuttingDown { return }
-        Self.apply(pendingWord.word.exchange(Self.shutDownTag, ordering: .acquiringAndReleasing), to: &s)
+        apply(pendingWord.word.exchange(Self.shutDownTag, ordering: .acquiringAndReleasing), to: &s)
         s.tagged = false
     }
 
-    /// Runs `body` on the state under the lock, after applying the pending adds; then clears
-    /// `sleepersTag` if no getter sleeps, and (outside the lock) counts the adds applied.
+    /// Runs `body` on the state under the lock, after applying the pending adds; then (see
+    /// `endSection`) wakes a sleeping getter if one is needed, sets or clears `sleepersTag` and
+    /// counts the adds applied; after unlocking it resumes that getter.
     @inlinable
     func locked<R: Sendable>(_ body: (inout State) -> R) -> R {
-        let (result, marked) = state.withLock { s in
+        let (result, end) = state.withLock { s in
             applyPending(&s)
             let result = body(&s)
             return (result, endSection(&s))
         }
-        afterSection(marked: marked)
+        afterSection(end)
         return result
     }
 
@@ -249,38 +190,51 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             let result = body(&s)
             return (result, endSection(&s))
         }
-        guard let (result, marked) = attempt else { return nil }
-        afterSection(marked: marked)
+        guard let (result, end) = attempt else { return nil }
+        afterSection(end)
         return result
     }
 
-    /// The end of every critical section (the lock still held): clears `sleepersTag` if no
-    /// getter sleeps; returns the adds marked in the section (for the metrics) and resets the count.
+    /// The end of every critical section (the lock still held). Restores invariant 4 (wakes a
+    /// sleeper if items wait and no woken getter is on its way), then sets `sleepersTag` exactly
+    /// when getters sleep and none has been woken: only then must an adder take the lock, to
+    /// wake one. While a woken getter is on its way, adders push without the lock, since that
+    /// getter's look is a critical section that applies their adds (and wakes the next sleeper
+    /// if items are left). Setting the tag swaps out adds pushed during the section; they are
+    /// applied here, and may call for a wake.
     @inlinable
-    func endSection(_ s: inout State) -> Int {
-        if s.tagged && s.sleepers.isEmpty {
-            pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
-            s.tagged = false
+    func endSection(_ s: inout State) -> UnsafeContinuation<Look, Never>? {
+        var wake = s.wakeIfNeeded()
+        if !s.shuttingDown {
+            if !s.tagged && s.pendingWakes == 0 && !s.sleepers.isEmpty {
+                apply(pendingWord.word.exchange(Self.sleepersTag, ordering: .acquiringAndReleasing), to: &s)
+                s.tagged = true
+                if wake == nil { wake = s.wakeIfNeeded() }
+            }
+            if s.tagged && (s.pendingWakes > 0 || s.sleepers.isEmpty) {
+                pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
+                s.tagged = false
+            }
         }
-        let idle = s.processingCount == 0
+        let idle = s.processingCount == 0  // the hint for adders (`PendingWord.idle`)
         if idle != s.idle {
             s.idle = idle
             pendingWord.idle.store(idle, ordering: .relaxed)
         }
-        defer { s.markedAdds = 0 }
-        return s.markedAdds
+        if s.markedAdds > 0, let metrics {
+            metrics.adds.increment(by: s.markedAdds)
+            metrics.depth.increment(by: Double(s.markedAdds))
+        }
+        s.markedAdds = 0
+        return wake
     }
 
-    /// What `locked` does after unlocking: the metrics of the adds applied.
+    /// What `locked` does after unlocking: resumes the getter woken; with metrics, applies adds
+    /// pushed meanwhile.
     @inlinable
-    func afterSection(marked: Int) {
-        if let metrics {
-            if marked > 0 {
-                metrics.adds.increment(by: marked)
-                metrics.depth.increment(by: Double(marked))
-            }
-            flushPending(metrics)
-        }
+    func afterSection(_ wake: UnsafeContinuation<Look, Never>?) {
+        wake?.resume(returning: .again)
+        if let metrics { flushPending(metrics) }
     }
 
     /// With metrics on, applies pending adds now (so that `workqueue_adds_total` and
@@ -296,15 +250,11 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         while true {
             atomicMemoryFence(ordering: .sequentiallyConsistent)
             if pendingWord.word.load(ordering: .relaxed) & Self.pointerMask <= Self.shutDownTag { return }
-            guard let marked = state.withLockIfAvailable({ s -> Int in
+            guard let wake = state.withLockIfAvailable({ s -> UnsafeContinuation<Look, Never>? in
                 applyPending(&s)
-                defer { s.markedAdds = 0 }
-                return s.markedAdds
+                return endSection(&s)
             }) else { return }
-            if marked > 0 {
-                metrics.adds.increment(by: marked)
-                metrics.depth.increment(by: Double(marked))
-            }
+            wake?.resume(returning: .again)
         }
     }
 
@@ -319,29 +269,28 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     /// Marks `item` as needing processing: queues it unless it is already waiting; if it is being
     /// processed it is queued again when `done` is called for it. Ignored once shutting down.
     ///
-    /// It does not wait for the lock. While workers are processing items it does not take it
-    /// at all: it pushes the add on `pendingWord`, which the next critical section applies (and
-    /// every `pendingBatch`-th pushed add applies itself). An adder that took the lock whenever
-    /// it was free kept it nearly all the time when adding in a loop, while the workers spun
-    /// waiting for it: in the `workqueue` benchmark (1 producer, 4 workers) pushing instead is
-    /// about 1.5× as fast. When nothing is pending and no item is being processed it adds under
-    /// the lock if the lock is free, which saves the push's allocation. While a getter sleeps it
-    /// takes the lock, to wake it.
+    /// It does not wait for the lock. While items are being processed it does not take it
+    /// either: it pushes the add onto `pendingWord` (see `PendingAdds.swift`), and the next
+    /// critical section (every get and `done` has one) applies it; every `pendingBatch`-th
+    /// pushed add tries the lock to apply the batch itself, which bounds the list while
+    /// workers are busy for long. No add waits while a worker could take its item: a getter that
+    /// finds the queue empty sleeps, and then, unless a woken getter is already on its way (its
+    /// look applies the pushed adds), adds take the lock, to wake one. When no item is being
+    /// processed and nothing is pending, it adds under the lock if the lock is free.
+    ///
+    /// In the `workqueue` benchmark (1 producer, 4 workers) an adder that took the lock
+    /// whenever it found it free pulled the lock's cache line, and the table's, away from the
+    /// workers at every add.
     @inlinable
     public func add(_ item: Key) {
         let now = metricsNow
         var word = pendingWord.word.load(ordering: .relaxed)
         if word == Self.shutDownTag { return }
         if word != Self.sleepersTag {
-            // Nothing pending and no item being processed: no worker is likely to want the lock,
-            // so add under it at once (no allocation), if it is free.
             if word == 0 && pendingWord.idle.load(ordering: .relaxed),
-               let wake = lockedIfAvailable({ s in Self.add(item, to: &s, now: now) ? s.wakeIfNeeded() : nil }) {
-                wake?.resume(returning: .again)
-                return
-            }
-            let node = UnsafeMutablePointer<PendingAdd>.allocate(capacity: 1)
-            node.initialize(to: PendingAdd(next: nil, item: item, at: now))
+               lockedIfAvailable({ s in Self.add(item, to: &s, now: now) }) != nil { return }
+            let node = takeNode()
+            node.initialize(to: PendingAdd(next: nil, item: item, hash: ItemTable.hash(item), at: now))
             let bits = UInt(bitPattern: node)
             precondition(bits & ~Self.pointerMask == 0, "a heap address above 2^48")
             while word != Self.sleepersTag {
@@ -351,15 +300,15 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
                     return
                 }
                 node.pointee.next = UnsafeMutablePointer(bitPattern: word & Self.pointerMask)
-                let count = (word >> Self.countShift) + 1
+                let count = ((word >> Self.countShift) &+ 1) & Self.countMask
                 let (pushed, found) = pendingWord.word.compareExchange(
                     expected: word, desired: (count << Self.countShift) | bits,
                     successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
                 if pushed {
                     if let metrics {
                         flushPending(metrics)
-                    } else if count >= Self.pendingBatch {
-                        locked { $0.wakeIfNeeded() }?.resume(returning: .again)
+                    } else if count % Self.pendingBatch == 0 {
+                        _ = lockedIfAvailable { _ in }
                     }
                     return
                 }
@@ -368,8 +317,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             node.deinitialize(count: 1)
             node.deallocate()
         }
-        // A getter sleeps: add under the lock, and wake it.
-        locked { s in Self.add(item, to: &s, now: now) ? s.wakeIfNeeded() : nil }?.resume(returning: .again)
+        // A getter sleeps and none has been woken: add under the lock, which wakes one.
+        _ = locked { s in Self.add(item, to: &s, now: now) }
     }
 
     /// Adds every item of `items` under one acquisition of the lock.
@@ -378,15 +327,19 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         let now = metricsNow
         locked { s in
             for item in items { _ = Self.add(item, to: &s, now: now) }
-            return s.wakeIfNeeded()
-        }?.resume(returning: .again)
+        }
     }
 
     /// Marks `item` dirty in `s`; false when that changed nothing.
     @inlinable
     static func add(_ item: Key, to s: inout State, now: Int64) -> Bool {
+        add(item, hash: ItemTable.hash(item), to: &s, now: now)
+    }
+
+    /// Marks `item`, whose hash is `hash`, dirty in `s`; false when that changed nothing.
+    @inlinable
+    static func add(_ item: Key, hash: UInt32, to s: inout State, now: Int64) -> Bool {
         if s.shuttingDown { return false }
-        let hash = ItemTable.hash(item)
         if let (_, slot) = s.table.find(item, hash: hash) {
             guard s.table.slots[slot].state == .processing else { return false }  // already dirty
             s.table.slots[slot].state = .processingDirty
@@ -403,30 +356,28 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     @usableFromInline
     enum GetOutcome: Sendable {
-        /// An item, and how long it waited (nanoseconds; 0 with metrics off).
-        case item(Key, waited: Int64)
+        case item(Key)
         case shutDown
         case empty
     }
 
+    /// Hands out the first waiting item of `s`, if any, and records its metrics.
     @inlinable
-    static func pop(_ s: inout State, now: Int64) -> GetOutcome {
+    static func pop(_ s: inout State, now: Int64, metrics: WorkQueueMetrics?) -> GetOutcome {
         guard let slot = s.table.dequeue() else {
             return s.shuttingDown ? .shutDown : .empty
         }
+        if let metrics {
+            metrics.depth.decrement()
+            metrics.queueDuration.recordNanoseconds(now - s.table.slots[slot].addedAt)
+        }
+        // The next item's `done` will look up its bucket: start loading it now.
+        s.table.prefetchHead()
         s.processingCount += 1
         s.table.slots[slot].state = .processing
         s.table.slots[slot].startedAt = now
         guard let item = s.table.slots[slot].key else { preconditionFailure("a queued slot holds no item") }
-        return .item(item, waited: now - s.table.slots[slot].addedAt)
-    }
-
-    /// Metrics for an item handed out after waiting `waited` nanoseconds.
-    @inlinable
-    func gotMetrics(waited: Int64) {
-        guard let metrics else { return }
-        metrics.depth.decrement()
-        metrics.queueDuration.recordNanoseconds(waited)
+        return .item(item)
     }
 
     /// The next item, which the caller must pass to `done` when finished with it.
@@ -436,9 +387,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     @inlinable
     public func get() async -> Key? {
         let now = metricsNow
-        switch locked({ Self.pop(&$0, now: now) }) {
-        case .item(let item, let waited):
-            gotMetrics(waited: waited)
+        switch locked({ Self.pop(&$0, now: now, metrics: metrics) }) {
+        case .item(let item):
             return item
         case .shutDown:
             return nil
@@ -457,14 +407,12 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             let look: Look = await withTaskCancellationHandler {
                 await withUnsafeContinuation { (continuation: UnsafeContinuation<Look, Never>) in
                     let now = metricsNow
-                    let (look, wake): (Look?, UnsafeContinuation<Look, Never>?) = locked { s in
+                    let look: Look? = locked { s in
                         if woken { s.pendingWakes -= 1 }
-                        // From here adders take the lock (to wake a sleeper) until no one sleeps.
-                        applyPendingAndTag(&s)
                         let look: Look?
-                        switch Self.pop(&s, now: now) {
-                        case .item(let item, let waited):
-                            look = .item(item, waited: waited)
+                        switch Self.pop(&s, now: now, metrics: metrics) {
+                        case .item(let item):
+                            look = .item(item)
                         case .shutDown:
                             look = Look.none
                         case .empty:
@@ -477,9 +425,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
                                 look = nil  // stored: resumed by a waker, shutdown or cancellation
                             }
                         }
-                        return (look, s.wakeIfNeeded())
+                        return look
                     }
-                    wake?.resume(returning: .again)
                     if let look { continuation.resume(returning: look) }
                 }
             } onCancel: {
@@ -490,8 +437,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
                 sleeper?.continuation.resume(returning: .none)
             }
             switch look {
-            case .item(let item, let waited):
-                gotMetrics(waited: waited)
+            case .item(let item):
                 return item
             case .none:
                 return nil
@@ -504,15 +450,15 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     // MARK: Done
 
     /// Ends the processing of `item` in `s`: it leaves the queue, or (if added meanwhile) is
-    /// queued again. Returns how long it was processed (nanoseconds), or nil when `item` was not
-    /// being processed (nothing changed).
+    /// queued again; records how long it was processed. Nothing changes when `item` was not
+    /// being processed.
     @inlinable
-    static func finish(_ item: Key, in s: inout State, now: Int64) -> Int64? {
-        guard let (bucket, slot) = s.table.find(item, hash: ItemTable.hash(item)) else { return nil }
+    static func finish(_ item: Key, in s: inout State, now: Int64, metrics: WorkQueueMetrics?) {
+        guard let (bucket, slot) = s.table.find(item, hash: ItemTable.hash(item)) else { return }
         let startedAt = s.table.slots[slot].startedAt
         switch s.table.slots[slot].state {
         case .queued, .free:
-            return nil
+            return
         case .processing:
             s.table.remove(bucket: bucket, slot: slot)
         case .processingDirty:
@@ -520,7 +466,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             s.table.enqueue(slot)
         }
         s.processingCount -= 1
-        return now - startedAt
+        metrics?.workDuration.recordNanoseconds(now - startedAt)
     }
 
     /// The drain waiters to resume (outside the lock) when nothing is being processed any more.
@@ -536,12 +482,10 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     @inlinable
     public func done(_ item: Key) {
         let now = metricsNow
-        let (worked, wake, drained) = locked { s in
-            let worked = Self.finish(item, in: &s, now: now)
-            return (worked, s.wakeIfNeeded(), Self.takeDrainWaitersIfDrained(&s))
+        let drained = locked { s in
+            Self.finish(item, in: &s, now: now, metrics: metrics)
+            return Self.takeDrainWaitersIfDrained(&s)
         }
-        if let worked, let metrics { metrics.workDuration.recordNanoseconds(worked) }
-        wake?.resume(returning: .again)
         for waiter in drained { waiter.resume() }
     }
 
@@ -557,17 +501,14 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     @inlinable
     public func doneAndGet(_ previous: Key) async -> Key? {
         let now = metricsNow
-        let (worked, outcome, wake, drained) = locked { s in
-            let worked = Self.finish(previous, in: &s, now: now)
-            let outcome = Self.pop(&s, now: now)
-            return (worked, outcome, s.wakeIfNeeded(), Self.takeDrainWaitersIfDrained(&s))
+        let (outcome, drained) = locked { s in
+            Self.finish(previous, in: &s, now: now, metrics: metrics)
+            let outcome = Self.pop(&s, now: now, metrics: metrics)
+            return (outcome, Self.takeDrainWaitersIfDrained(&s))
         }
-        if let worked, let metrics { metrics.workDuration.recordNanoseconds(worked) }
-        wake?.resume(returning: .again)
         for waiter in drained { waiter.resume() }
         switch outcome {
-        case .item(let item, let waited):
-            gotMetrics(waited: waited)
+        case .item(let item):
             return item
         case .shutDown:
             return nil
@@ -724,20 +665,4 @@ public struct WorkQueueItems<Key: Hashable & Sendable>: AsyncSequence, Sendable 
             if let previous { await queue.doneAndGet(previous) } else { await queue.get() }
         }
     }
-}
-
-/// The pending-adds word of a `WorkQueue`, alone in its cache lines: adders write it on every
-/// add, and it must not share a line with the lock and the state that getters work on.
-@usableFromInline
-final class PendingWord: Sendable {
-    private let before: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                         UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    @usableFromInline let word = Atomic<UInt>(0)
-    /// Whether no item was being processed at the end of the last critical section (a hint,
-    /// set under the lock when it changes; read by adders without it).
-    @usableFromInline let idle = Atomic<Bool>(true)
-    private let after: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-
-    @usableFromInline init() {}
 }
