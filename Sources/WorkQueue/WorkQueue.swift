@@ -112,6 +112,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
         }
 
         /// Sets `shuttingDown` and removes every sleeper (to be resumed to look again, outside the lock).
+        @inlinable
         mutating func beginShutdown() -> Deque<Sleeper> {
             shuttingDown = true
             pendingWakes += sleepers.count
@@ -162,6 +163,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     /// Applies the pending adds to `s` and sets `shutDownTag`: later adds are ignored. The caller
     /// then sets `s.shuttingDown` in the same critical section.
+    @inlinable
     func applyPendingAndClose(_ s: inout State) {
         if s.shuttingDown { return }
         apply(pendingWord.word.exchange(Self.shutDownTag, ordering: .acquiringAndReleasing), to: &s)
@@ -534,6 +536,10 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
 
     /// Stops accepting items, wakes every sleeping getter, and lets getters drain what is already
     /// queued (then they get nil). Also ends a pending `shutDownWithDrain()`.
+    ///
+    /// Inlinable (like `add`, `get` and `done`), so that it is specialized for the key type: it
+    /// applies whatever adds are still pushed, possibly many.
+    @inlinable
     public func shutDown() {
         let (sleepers, waiters) = locked { s in
             applyPendingAndClose(&s)
@@ -569,6 +575,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
     // MARK: Inspection
 
     /// Items waiting to be handed out (not counting items dirty while being processed).
+    @inlinable
     public var len: Int { locked { $0.table.queuedCount } }
 
     /// Items being processed (handed out by `get()` and not yet `done`).
