@@ -49,8 +49,7 @@ void plugboard_lock_lock_contended(plugboard_lock *lock) {
     while (spun < spin_budget) {
         for (uint32_t i = 0; i < backoff; i++) cpu_relax();
         spun += backoff;
-        uint32_t word = __c11_atomic_load(plugboard_lock_word(lock), __ATOMIC_RELAXED);
-        if (word == 0 && plugboard_lock_try(lock)) return;
+        if (plugboard_lock_try(lock)) return;  // looks first, swaps only if it saw the lock free
         if (backoff < max_backoff) backoff <<= 1;
     }
     // Park until the lock is free. Taking it with 2 (not 1) is conservative: its release then

@@ -13,8 +13,8 @@ extension WorkQueue {
     /// One add not yet applied to `state` (see `add(_:)`).
     @usableFromInline
     struct PendingAdd {
-        /// The next older add. A free node keeps its link to the next free node in the same
-        /// place, stored as raw bytes (see `freeLink`).
+        /// The next older add. (A free node, its `PendingAdd` deinitialized, keeps its link to
+        /// the next free node in its first bytes instead: see `freeLink`.)
         @usableFromInline var next: UnsafeMutablePointer<PendingAdd>?
         @usableFromInline let item: Key
         /// The item's hash (`ItemTable.hash`), computed by the adder.

@@ -211,7 +211,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
             if !s.tagged && s.pendingWakes == 0 && !s.sleepers.isEmpty {
                 apply(pendingWord.word.exchange(Self.sleepersTag, ordering: .acquiringAndReleasing), to: &s)
                 s.tagged = true
-                if wake == nil { wake = s.wakeIfNeeded() }
+                wake = s.wakeIfNeeded()  // nil until here: a wake would have made pendingWakes > 0
             }
             if s.tagged && (s.pendingWakes > 0 || s.sleepers.isEmpty) {
                 pendingWord.word.store(0, ordering: .releasing)  // no adder pushes onto a tag
