@@ -254,9 +254,21 @@ struct APIResponder: HTTPResponder {
                 timer.cancel()
                 subscription.cancel()
             }
-            // The lines to send first (a streaming list's whole state, or replayed history) are all at
-            // hand: they go out in writes of about a megabyte, as a LIST body does, not one write each.
+            // The lines to send first (a streaming list's whole state, or replayed history) go out in
+            // writes of about a megabyte, as a LIST body does, not one write each.
             var chunk = ByteBuffer()
+            try await subscription.initialState?.forEachSelected { object in
+                let bytes = store.render(object, info: info, version: version)
+                if table {
+                    chunk.writeBytes(convert(WatchLine.encode(.added, objectBytes: bytes)))
+                } else {
+                    WatchLine.write(.added, objectBytes: bytes, into: &chunk)
+                }
+                if chunk.readableBytes >= Self.initialEventsChunk {
+                    try await writer.write(chunk)
+                    chunk = ByteBuffer()
+                }
+            }
             for line in subscription.initial {
                 chunk.writeBytes(convert(line))
                 if chunk.readableBytes >= Self.initialEventsChunk {

@@ -116,22 +116,12 @@ public final class ObjectStore: Sendable {
                 }
             }
             var objects: [ObjectKey: StoredObject] = state.tables[info.groupResource] ?? [:]
-            let sorted: [ObjectKey]
+            var keys: ArraySlice<ObjectKey>
             if snapshotRV < state.resourceVersion {
                 objects = snapshot(objects, resource: info.groupResource, at: snapshotRV, state: state)
-                sorted = objects.keys.sorted()
-            } else if let cached = state.sortedKeys[info.groupResource] {
-                sorted = cached
+                keys = Self.keys(objects.keys.sorted(), in: namespace)
             } else {
-                sorted = objects.keys.sorted()
-                state.sortedKeys[info.groupResource] = sorted
-            }
-            // Keys sort by namespace first, so one namespace is one contiguous range.
-            var keys = sorted[...]
-            if let namespace {
-                let lower = keys.partitioningIndex { $0.namespace >= namespace }
-                let upper = keys[lower...].partitioningIndex { $0.namespace > namespace }
-                keys = keys[lower..<upper]
+                keys = currentKeys(info.groupResource, in: namespace, state: &state)
             }
             if let startAfter {
                 keys = keys[keys.partitioningIndex { $0 > startAfter }...]
@@ -141,7 +131,7 @@ public final class ObjectStore: Sendable {
             var remaining: Int?
             for (i, key) in zip(keys.indices, keys) {
                 let object = objects[key]!
-                guard matches(object, labels: options.labelSelector, fields: options.fieldSelector) else { continue }
+                guard object.matches(labels: options.labelSelector, fields: options.fieldSelector) else { continue }
                 if options.limit > 0 && items.count == options.limit {
                     continueToken = ContinueToken(resourceVersion: snapshotRV, start: items.last!.key.tokenForm).encoded()
                     if options.labelSelector.isEmpty && options.fieldSelector.isEmpty { remaining = keys.endIndex - i }
@@ -151,6 +141,27 @@ public final class ObjectStore: Sendable {
             }
             return ListResult(resourceVersion: snapshotRV, items: items, continueToken: continueToken, remainingItemCount: remaining)
         }
+    }
+
+    /// The current keys of `resource` in list order, kept sorted between calls until a create or a
+    /// delete, limited to `namespace` when one is given.
+    func currentKeys(_ resource: GroupResource, in namespace: String?, state: inout State) -> ArraySlice<ObjectKey> {
+        let sorted: [ObjectKey]
+        if let cached = state.sortedKeys[resource] {
+            sorted = cached
+        } else {
+            sorted = (state.tables[resource] ?? [:]).keys.sorted()
+            state.sortedKeys[resource] = sorted
+        }
+        return Self.keys(sorted, in: namespace)
+    }
+
+    /// Keys sort by namespace first, so one namespace is one contiguous range.
+    private static func keys(_ sorted: [ObjectKey], in namespace: String?) -> ArraySlice<ObjectKey> {
+        guard let namespace else { return sorted[...] }
+        let lower = sorted.partitioningIndex { $0.namespace >= namespace }
+        let upper = sorted[lower...].partitioningIndex { $0.namespace > namespace }
+        return sorted[lower..<upper]
     }
 
     /// The objects of one resource as they were at `rv`, rebuilt from the
@@ -167,10 +178,6 @@ public final class ObjectStore: Sendable {
             i -= 1
         }
         return objects
-    }
-
-    func matches(_ object: StoredObject, labels: LabelSelector, fields: FieldSelector) -> Bool {
-        (labels.isEmpty || labels.matches(object.labels)) && (fields.isEmpty || fields.matches { object.fieldValue($0) })
     }
 
     // MARK: Commit and events

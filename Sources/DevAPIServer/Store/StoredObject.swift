@@ -54,6 +54,11 @@ struct StoredObject: Sendable {
     var isBeingDeleted: Bool { object[path: ["metadata", "deletionTimestamp"]] != nil }
     var ownerReferences: [JSON] { object[path: ["metadata", "ownerReferences"]]?.arrayValue ?? [] }
 
+    /// Whether the label and field selectors (empty: everything) select this object.
+    func matches(labels: LabelSelector, fields: FieldSelector) -> Bool {
+        (labels.isEmpty || labels.matches(self.labels)) && (fields.isEmpty || fields.matches { fieldValue($0) })
+    }
+
     /// The value of a selectable field, as field selectors compare it.
     func fieldValue(_ field: String) -> String? {
         switch field {

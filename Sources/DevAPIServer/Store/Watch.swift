@@ -1,4 +1,5 @@
 import KubeCore
+import NIOCore
 
 public enum WatchEventType: String, Sendable {
     case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR"
@@ -44,16 +45,38 @@ final class Watcher: Sendable {
     func selects(_ object: StoredObject?) -> Bool {
         guard let object else { return false }
         if let namespace, object.key.namespace != namespace { return false }
-        return (labels.isEmpty || labels.matches(object.labels)) && (fields.isEmpty || fields.matches { object.fieldValue($0) })
+        return object.matches(labels: labels, fields: fields)
     }
 }
 
-/// What a watch request gets: the lines to send first (synthetic ADDED events,
-/// replayed history, or a 410 ERROR), then the live stream.
+/// What a watch request gets: the state to send first as ADDED events (a streaming list, or a
+/// watch without a resourceVersion), then the lines to send next (the closing bookmark of a
+/// streaming list, replayed history, or a 410 ERROR), then the live stream.
 struct WatchSubscription: Sendable {
+    var initialState: InitialState? = nil
     var initial: [[UInt8]]
     var stream: AsyncStream<[UInt8]>?
     var cancel: @Sendable () -> Void
+}
+
+/// The objects a watch starts with, as they were when it registered. Taking it under the store's
+/// lock costs two reference copies (the table and its sorted keys are copy-on-write); its lines are
+/// rendered while the response is written, as kube-apiserver's watch cache sends initial events
+/// while it walks its snapshot, so the first bytes leave at once and the whole state is never held
+/// a second time as lines.
+struct InitialState: Sendable {
+    var keys: ArraySlice<ObjectKey>
+    var objects: [ObjectKey: StoredObject]
+    var labels: LabelSelector
+    var fields: FieldSelector
+
+    /// Calls `body` with each object the watch selects, in list order.
+    func forEachSelected(_ body: (StoredObject) async throws -> Void) async rethrows {
+        for key in keys {
+            guard let object = objects[key], object.matches(labels: labels, fields: fields) else { continue }
+            try await body(object)
+        }
+    }
 }
 
 enum WatchLine {
@@ -66,6 +89,16 @@ enum WatchLine {
         line.append(contentsOf: objectBytes)
         line.append(contentsOf: "}\n".utf8)
         return line
+    }
+
+    /// Appends the line of `encode(type, objectBytes:)` to `buffer` without building it aside.
+    static func write(_ type: WatchEventType, objectBytes: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: objectBytes.count + 32)
+        buffer.writeString(#"{"type":""#)
+        buffer.writeString(type.rawValue)
+        buffer.writeString(#"","object":"#)
+        buffer.writeBytes(objectBytes)
+        buffer.writeString("}\n")
     }
 
     static func bookmark(_ info: ResourceInfo, version: String, resourceVersion: UInt64, initialEventsEnd: Bool = false) -> [UInt8] {
@@ -86,6 +119,7 @@ extension ObjectStore {
     func watch(_ info: ResourceInfo, version: String, namespace: String?, options: WatchOptions) throws(APIError) -> WatchSubscription {
         try state.withLock { (state) throws(APIError) -> WatchSubscription in
             var initial: [[UInt8]] = []
+            var initialState: InitialState?
             let rvText = options.resourceVersion ?? ""
             let sendInitial = options.sendInitialEvents ?? (rvText.isEmpty || rvText == "0")
             if options.sendInitialEvents == true {
@@ -103,12 +137,9 @@ extension ObjectStore {
                 }
             }
             if sendInitial {
-                let objects = (state.tables[info.groupResource] ?? [:]).values
-                    .filter { namespace == nil || $0.key.namespace == namespace }
-                    .sorted { $0.key < $1.key }
-                for object in objects where matches(object, labels: options.labelSelector, fields: options.fieldSelector) {
-                    initial.append(WatchLine.encode(.added, objectBytes: render(object, info: info, version: version)))
-                }
+                initialState = InitialState(keys: currentKeys(info.groupResource, in: namespace, state: &state),
+                                            objects: state.tables[info.groupResource] ?? [:],
+                                            labels: options.labelSelector, fields: options.fieldSelector)
                 if options.sendInitialEvents == true {
                     initial.append(WatchLine.bookmark(info, version: version, resourceVersion: state.resourceVersion, initialEventsEnd: true))
                 }
@@ -130,7 +161,7 @@ extension ObjectStore {
             let watcher = Watcher(id: id, info: info, version: version, namespace: namespace, options: options, continuation: continuation)
             state.watchers[info.groupResource, default: [:]][id] = watcher
             let resource = info.groupResource
-            return WatchSubscription(initial: initial, stream: stream, cancel: { [weak self] in
+            return WatchSubscription(initialState: initialState, initial: initial, stream: stream, cancel: { [weak self] in
                 self?.removeWatcher(id, resource: resource)
             })
         }
