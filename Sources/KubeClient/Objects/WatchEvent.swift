@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The `type` of a watch event.
 public enum WatchEventType: String, Sendable, Hashable {
     case added = "ADDED"
@@ -181,8 +189,9 @@ public struct WatchLineDecoder: Sendable {
         streamOffset += chunk.count
         var pos = 0
         while pos < chunk.count {
-            var newline = pos
-            while newline < chunk.count && chunk[newline] != 0x0A { newline += 1 }
+            // memchr looks at a vector of bytes at a time: a line is a whole object, a kilobyte or more.
+            let found = memchr(chunk.baseAddress! + pos, 0x0A, chunk.count - pos)
+            let newline = found.map { UnsafeRawPointer($0) - UnsafeRawPointer(chunk.baseAddress!) } ?? chunk.count
             if newline == chunk.count {
                 partialLine.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[pos...]))
                 if partialLine.count > maxLineLength {
