@@ -276,17 +276,22 @@ public final class Reflector: Sendable {
     private func replaceAll(with items: ObjectCache.Replacement) async {
         let previous = cache.replace(with: items)
         metrics.objects.record(Double(items.count))
-        var seen = Set<String>()
-        for key in items.order {
-            guard let object = items[key] else { continue }
-            if items.reordered && !seen.insert(key).inserted { continue }
-            if let old = previous[key] {
+        let table = items.state.table
+        let before = previous.state.table
+        // In the order the objects arrived (a key that came twice, at its first place).
+        for slot in 0..<table.slotCount {
+            guard let object = table.object(atSlot: slot) else { continue }
+            if before.count > 0, let old = before.object(forKey: table.entries[slot].key, hash: table.entries[slot].hash) {
                 if old.metadata.resourceVersion != object.metadata.resourceVersion { await handler(.updated(old: old, new: object)) }
             } else {
                 await handler(.added(object))
             }
         }
-        for (key, old) in previous where items[key] == nil { await handler(.deleted(old, finalStateUnknown: true)) }
+        for slot in 0..<before.slotCount {
+            guard let old = before.object(atSlot: slot),
+                  table.object(forKey: before.entries[slot].key, hash: before.entries[slot].hash) == nil else { continue }
+            await handler(.deleted(old, finalStateUnknown: true))
+        }
     }
 
     private func transformed(_ object: KubeObject) -> KubeObject {

@@ -240,6 +240,38 @@ import Testing
 
     /// The room a list reserves follows the server's remainingItemCount, but a reply that is
     /// absent, negative or absurd cannot make it reserve more than a bounded amount.
+    /// A paginated list whose continue token outlives the server's history (a write, then the
+    /// history compacted, while the pages come slowly) starts again from the first page: the cache
+    /// then holds the state of the second list, which has the object written meanwhile, and every
+    /// object reached the handler once as an add.
+    @Test func aListWhoseContinueTokenExpiresStartsAgain() async throws {
+        try await withServer(count: 40) { server, transport, client in
+            server.faults.setLatency(.milliseconds(20))
+            var configuration = ReflectorConfiguration()
+            configuration.pageSize = 5
+            configuration.streamingList = false
+            let recorder = Recorder()
+            let adds = Mutex(0)
+            let reflector = Reflector(client: client, configuration: configuration) { event in
+                if case .added = event { adds.withLock { $0 += 1 } }
+                recorder.record(event)
+            }
+            let reflecting = Task { await reflector.run() }
+            try await Task.sleep(for: .milliseconds(60))
+            #expect(!reflector.hasSynced, "the list of eight slow pages ended before the write")
+            _ = try await client.create(configMap("late", "x"))
+            server.store.compactHistory()
+            await reflector.waitForSync()
+            #expect(reflector.cache.count == 41)
+            #expect(reflector.cache.get(namespace: "default", name: "late") != nil)
+            #expect(adds.withLock { $0 } == 41)
+            #expect(recorder.finalStateUnknown.withLock { $0 } == 0)
+            server.faults.setLatency(.zero)
+            reflecting.cancel()
+            await reflecting.value
+        }
+    }
+
     @Test func theListReserveTakesTheServersCountOnlyAsAHint() {
         #expect(Reflector.listCapacity(firstPage: 500, remaining: 99_500, cached: 0) == 100_000)
         #expect(Reflector.listCapacity(firstPage: 500, remaining: nil, cached: 7_000) == 7_500)
