@@ -41,6 +41,7 @@ let package = Package(
             name: "KubeClient",
             dependencies: [
                 "KubeCore", "CJSONScan",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -157,6 +158,7 @@ let package = Package(
             name: "KubeClientTests",
             dependencies: [
                 "KubeClient", "KubeCore", "DevAPIServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

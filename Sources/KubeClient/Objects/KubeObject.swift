@@ -86,9 +86,31 @@ struct ObjectScan {
     var box: MetadataBox
     var apiVersion: String?
     var kind: String?
-    var cuts: [Range<Int>]
+    var cuts: ByteCuts
 
     var metadata: ObjectMetadata { box.metadata }
+}
+
+/// Byte ranges to leave out of a copy, sorted and disjoint. Nearly always none or one (the
+/// `managedFields` member), which is kept inline: only more than one allocates.
+struct ByteCuts {
+    private var first: Range<Int>?
+    private var more: [Range<Int>] = []
+
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ cut: Range<Int>) {
+        if first == nil { first = cut } else { more.append(cut) }
+    }
+
+    /// Bytes removed in all.
+    var count: Int { (first?.count ?? 0) + more.reduce(0) { $0 + $1.count } }
+
+    func forEach(_ body: (Range<Int>) -> Void) {
+        guard let first else { return }
+        body(first)
+        for cut in more { body(cut) }
+    }
 }
 
 extension JSONScanner {
@@ -98,7 +120,7 @@ extension JSONScanner {
         var metadata = ObjectMetadata()
         var apiVersion: String?
         var kind: String?
-        var cuts: [Range<Int>] = []
+        var cuts = ByteCuts()
         let end = try forEachMember(ofObjectAt: start, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
             let k = member.key
             switch k.end - k.start {
@@ -123,13 +145,12 @@ extension JSONScanner {
 
     /// A new array with the bytes of `range` except those in `cuts` (sorted,
     /// disjoint, inside `range`).
-    func copy(_ range: Range<Int>, removing cuts: [Range<Int>]) -> [UInt8] {
-        let removed = cuts.reduce(0) { $0 + $1.count }
-        let count = range.count - removed
+    func copy(_ range: Range<Int>, removing cuts: ByteCuts) -> [UInt8] {
+        let count = range.count - cuts.count
         return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             var from = range.lowerBound
             var to = 0
-            for cut in cuts {
+            cuts.forEach { cut in
                 let n = cut.lowerBound - from
                 if n > 0 {
                     UnsafeMutableRawPointer(out.baseAddress! + to).copyMemory(from: bytes.baseAddress! + from, byteCount: n)

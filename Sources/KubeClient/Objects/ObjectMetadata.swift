@@ -44,7 +44,7 @@ extension JSONScanner {
     /// as they are). When `cutManagedFields` is set, appends to `cuts` the byte ranges to remove so
     /// that `managedFields` disappears and the object stays valid JSON. Returns the index after it.
     func metadata(
-        at start: Int, depth: Int, cutManagedFields: Bool, into m: inout ObjectMetadata, cuts: inout [Range<Int>]
+        at start: Int, depth: Int, cutManagedFields: Bool, into m: inout ObjectMetadata, cuts: inout ByteCuts
     ) throws(ObjectDecodingError) -> Int {
         if isNull(at: start) { return skipWhitespace(start) + 4 }
         // A run of consecutive managedFields members (normally one) waiting to

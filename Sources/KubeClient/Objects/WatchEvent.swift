@@ -159,6 +159,16 @@ public struct WatchLineDecoder: Sendable {
         self.maxLineLength = maxLineLength
     }
 
+    /// A decoder for a run of whole lines that starts `streamOffset` bytes into the stream (error
+    /// offsets count from the stream's start; line numbers from the run's first line).
+    init(cutManagedFields: Bool, streamOffset: Int) {
+        self.init(cutManagedFields: cutManagedFields)
+        self.streamOffset = streamOffset
+    }
+
+    /// Lines completed so far (blank ones included).
+    var linesDecoded: Int { lineNumber - 1 }
+
     /// Decodes the events completed by `chunk`.
     public mutating func feed<Chunk: Collection<UInt8>>(_ chunk: Chunk) throws(WatchDecodingError) -> [WatchEvent] {
         let result = chunk.withContiguousStorageIfAvailable { buffer in

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import KubeCore
 import NIOHTTP1
@@ -99,28 +100,59 @@ public struct ResourceClient: Sendable {
     /// As `watch`, but the events come in the batches they arrived in (all the
     /// complete lines of one read), so a consumer of many events pays for one
     /// hand-over per read rather than per event. Batches are never empty.
+    ///
+    /// The lines of a read are decoded in a task of their own while the next reads are taken in
+    /// (up to `watchDecodeWindow` reads at once), and their events are handed on in stream order:
+    /// a streaming list of many objects is decoded on every core the machine has to spare. A read
+    /// of a few lines while none is being decoded (a watch's usual trickle of changes) is decoded
+    /// at once, without a task. A bad line ends the stream after the events before it, with the
+    /// line's offset and number in the whole stream, as `WatchLineDecoder` reports them.
     public func watchBatches(_ options: WatchOptions, cutManagedFields: Bool = false) async throws -> AsyncThrowingStream<[WatchEvent], any Error> {
         // Decoded straight from the response body: chunks are read as fast as they are decoded (see `openStream`).
         let (_, body) = try await transport.openStream(APIRequest(method: .GET, path: path(), query: options.query))
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var decoder = WatchLineDecoder(cutManagedFields: cutManagedFields)
+                let delivery = WatchDelivery(continuation)
+                var splitter = WatchLineSplitter(maxLineLength: WatchLineDecoder(cutManagedFields: false).maxLineLength)
+                // Each task decodes one read, waits for the task before it, then hands its events on:
+                // events go out in stream order as soon as they are decoded, whether or not more is read.
+                var decoding = Deque<Task<Void, Never>>()
                 do {
                     for try await chunk in body {
-                        let events = try chunk.withUnsafeReadableBytes { (bytes) throws(WatchDecodingError) -> [WatchEvent] in
-                            try decoder.feed(buffer: bytes.assumingMemoryBound(to: UInt8.self))
+                        guard let segment = try splitter.feed(chunk) else { continue }
+                        if decoding.isEmpty && segment.byteCount <= Self.watchInlineDecodeBytes {
+                            delivery.deliver(WatchLineSplitter.decode(segment, cutManagedFields: cutManagedFields))
+                            continue
                         }
-                        if !events.isEmpty { continuation.yield(events) }
+                        let previous = decoding.last
+                        decoding.append(Task {
+                            let result = WatchLineSplitter.decode(segment, cutManagedFields: cutManagedFields)
+                            await previous?.value
+                            delivery.deliver(result)
+                        })
+                        while decoding.count > Self.watchDecodeWindow { await decoding.removeFirst().value }
                     }
-                    if let last = try decoder.finish() { continuation.yield([last]) }
-                    continuation.finish()
+                    while let next = decoding.popFirst() { await next.value }
+                    if let last = splitter.finish() { delivery.deliver(WatchLineSplitter.decode(last, cutManagedFields: cutManagedFields)) }
+                    delivery.finish()
                 } catch {
-                    continuation.finish(throwing: error)
+                    // What was read before the failure (a line too long, a broken connection) is handed on first.
+                    while let next = decoding.popFirst() { await next.value }
+                    if let tooLong = error as? WatchLineSplitter.LineTooLong {
+                        delivery.failAtNextLine(offset: tooLong.offset, reason: "line longer than \(splitter.maxLineLength) bytes")
+                    } else {
+                        delivery.fail(error)
+                    }
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
         }
     }
+
+    /// Reads decoded at once rather than in a task of their own, when none is being decoded.
+    static let watchInlineDecodeBytes = 8 << 10
+    /// Reads being decoded at once, beyond the one being handed on.
+    static let watchDecodeWindow = 3
 
     /// A list, decoded into objects that keep the server's bytes.
     public func listObjects(_ options: ListOptions = ListOptions(), cutManagedFields: Bool = false) async throws -> KubeObjectList {
