@@ -59,6 +59,12 @@ extension WorkQueue {
     @usableFromInline static var pointerMask: UInt { (1 << 48) - 1 }
     /// Every this-many-th pushed add tries the lock to apply the pushed adds (see `add(_:)`).
     @usableFromInline static var pendingBatch: UInt { 64 }
+    /// An add that finds this many adds pushed and not yet applied (at a multiple of
+    /// `pendingBatch`) waits for the lock instead of trying it. Without this bound a producer
+    /// that outruns the critical sections (their thread preempted, say) pushed batches of over
+    /// 100,000 adds; every such batch passed `maxRecycled` and its nodes were freed, so that
+    /// each add of the `workqueue` benchmark's scenario (a) cost a `malloc` and a `free`.
+    @usableFromInline static var maxPending: UInt { 4096 }
     /// At most this many nodes wait in `PendingWord.recycled`; a batch that would pass it is
     /// freed instead, so a burst of pushes does not keep its nodes for the queue's lifetime.
     @usableFromInline static var maxRecycled: UInt { 1 << 14 }

@@ -307,7 +307,11 @@ public final class WorkQueue<Key: Hashable & Sendable>: WorkQueueProtocol {
                     expected: word, desired: (count << Self.countShift) | bits,
                     successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
                 if pushed {
-                    if let metrics {
+                    if count % Self.pendingBatch == 0 && count >= Self.maxPending {
+                        // The workers' sections do not keep up: wait for the lock and apply the
+                        // pushed adds here, so the list stays short and its nodes are recycled.
+                        _ = locked { _ in }
+                    } else if let metrics {
                         flushPending(metrics)
                     } else if count % Self.pendingBatch == 0 {
                         _ = lockedIfAvailable { _ in }

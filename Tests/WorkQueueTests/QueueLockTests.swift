@@ -76,14 +76,14 @@ struct QueueLockTests {
         #expect(locked.withLockIfAvailable { $0 } == 1)
     }
 
-    /// Adds made while another thread holds the queue's lock do not wait: they are pushed, and
-    /// the next critical section applies them in the order they were made, deduplicated. Over
-    /// many rounds the nodes come back recycled; a burst larger than the recycling cap is
-    /// freed rather than kept; nothing is lost either way.
+    /// Adds made while another thread holds the queue's lock do not wait (up to the bound on
+    /// pending adds): they are pushed, and the next critical section applies them in the order
+    /// they were made, deduplicated. Over many rounds the nodes come back recycled, and the
+    /// recycled ones never pass their cap; nothing is lost.
     @Test func addsPushedWhileTheLockIsTakenArriveInOrder() async {
         let q = WorkQueue<Int>()
-        let cap = Int(WorkQueue<Int>.maxRecycled)
-        for (round, burst) in [3, 100, 100, cap + 500, 7, 100].enumerated() {
+        let most = Int(WorkQueue<Int>.maxPending) - 2
+        for (round, burst) in [3, 100, 100, most, most, 7, most, 100].enumerated() {
             let base = round * 100_000
             let keys = (0..<burst).map { base + $0 }
             q.state.withLock { _ in
@@ -108,6 +108,40 @@ struct QueueLockTests {
         }
         q.shutDown()
         #expect(await q.get() == nil)
+    }
+
+    /// A producer that outruns the critical sections waits once `maxPending` adds are pushed
+    /// and not applied: while another thread holds the lock, its pushes stop at the bound; once
+    /// the lock is free it goes on, and every add arrives, in order.
+    @Test func pushedAddsStopAtTheBoundUntilTheLockIsFree() async {
+        let q = WorkQueue<Int>()
+        let bound = Int(WorkQueue<Int>.maxPending)
+        let total = bound * 3
+        let made = Atomic<Int>(0)
+        let producer = Thread {
+            for key in 0..<total {
+                q.add(key)
+                made.add(1, ordering: .relaxed)
+            }
+        }
+        q.state.withLock { _ in
+            producer.start()
+            // Held for a while: the producer pushes up to the bound, then waits for the lock.
+            let deadline = ContinuousClock.now + .milliseconds(300)
+            while ContinuousClock.now < deadline { usleep(1_000) }
+            // The add that reached the bound waits inside `add`: it is pushed, not yet returned.
+            #expect(made.load(ordering: .relaxed) == bound - 1, "adds made while the lock was held")
+            let pushed = Int((q.pendingWord.word.load(ordering: .acquiring) >> WorkQueue<Int>.countShift) & WorkQueue<Int>.countMask)
+            #expect(pushed == bound)
+        }
+        await waitUntil { made.load(ordering: .relaxed) == total }
+        var got: [Int] = []
+        while got.count < total, let key = await q.get() {
+            got.append(key)
+            q.done(key)
+        }
+        #expect(got == Array(0..<total))
+        q.shutDown()
     }
 
     /// A getter asleep while adds are pushed is still woken by them: with a woken getter on its
