@@ -73,6 +73,7 @@ public final class Reflector: Sendable {
     let logger: Logger
     let metrics: ReflectorMetrics
     private let synced = Mutex(false)
+    private let filled = Mutex(false)
     private let syncWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     public init(client: ResourceClient, labelSelector: String? = nil, fieldSelector: String? = nil, cache: ObjectCache = ObjectCache(),
@@ -93,6 +94,12 @@ public final class Reflector: Sendable {
 
     /// Whether the first list has been stored.
     public var hasSynced: Bool { synced.withLock { $0 } }
+
+    /// Whether the cache holds a listed state: true from the moment the first list (or streaming
+    /// list) is swapped in, before its events have all been handed to the handler (or, when
+    /// resuming, from the start). A handler registered from then on must be given the cache's
+    /// content, as the events handed out before it came are not handed out again.
+    var hasFilledCache: Bool { filled.withLock { $0 } }
 
     /// Returns once the first list has been stored.
     public func waitForSync() async {
@@ -115,6 +122,7 @@ public final class Reflector: Sendable {
     /// state at `resourceVersion` (restored from elsewhere): watches from there
     /// and counts as synced at once. A 410 Gone falls back to a full list.
     public func run(resumingFrom resourceVersion: String) async {
+        filled.withLock { $0 = true }
         markSynced()
         await run(from: resourceVersion)
     }
@@ -275,6 +283,7 @@ public final class Reflector: Sendable {
     /// resourceVersion did not change is not reported.
     private func replaceAll(with items: ObjectCache.Replacement) async {
         let previous = cache.replace(with: items)
+        filled.withLock { $0 = true }
         metrics.objects.record(Double(items.count))
         let table = items.state.table
         let before = previous.state.table

@@ -63,10 +63,14 @@ public final class SharedInformer: Sendable {
     public var hasSynced: Bool { reflector.hasSynced }
     public func waitForSync() async { await reflector.waitForSync() }
 
+    /// Adds a handler. Once the first list is in the cache (even while its events are still
+    /// being handed out), the handler first gets the cached objects as adds: it may then see an
+    /// object added twice, never miss one. Before that, the list's events reach it as they reach
+    /// every handler.
     public func addHandler(_ handler: InformerHandler) async {
         let existing = handlers.list.withLock { handlers -> [KubeObject] in
             handlers.append(handler)
-            return reflector.hasSynced ? reflector.cache.list() : []
+            return reflector.hasFilledCache ? reflector.cache.list() : []
         }
         for object in existing { await handler.handle(.added(object)) }
     }
