@@ -93,20 +93,14 @@ public final class LeaderElector: Sendable {
             status.nextWaiter += 1
             return status.nextWaiter
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let now: Result<Void, any Error>? = status.withLock { status in
-                    if status.state == .leading { return .success(()) }
-                    // Checked under the lock: a cancellation handler that ran before found nothing to resume.
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    status.waiters[id] = continuation
-                    return nil
-                }
-                if let now { continuation.resume(with: now) }
+        try await waitForSignal(register: { continuation in
+            status.withLock { status in
+                if status.state == .leading { return .success(()) }
+                if Task.isCancelled { return .failure(CancellationError()) }
+                status.waiters[id] = continuation
+                return nil
             }
-        } onCancel: {
-            status.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
-        }
+        }, unregister: { self.status.withLock { $0.waiters.removeValue(forKey: id) } })
     }
 
     /// Acquires the lease, then renews it, until the task is cancelled (a leader

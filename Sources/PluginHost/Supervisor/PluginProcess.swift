@@ -138,19 +138,14 @@ public final class PluginProcess: Sendable {
             defer { status.nextWaiter += 1 }
             return status.nextWaiter
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let now: Result<Void, any Error>? = status.withLock { status in
-                    if status.state == .up { return .success(()) }
-                    if status.ended || Task.isCancelled { return .failure(CancellationError()) }
-                    status.upWaiters[id] = continuation
-                    return nil
-                }
-                if let now { continuation.resume(with: now) }
+        try await waitForSignal(register: { continuation in
+            status.withLock { status in
+                if status.state == .up { return .success(()) }
+                if status.ended || Task.isCancelled { return .failure(CancellationError()) }
+                status.upWaiters[id] = continuation
+                return nil
             }
-        } onCancel: {
-            status.withLock { $0.upWaiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
-        }
+        }, unregister: { self.status.withLock { $0.upWaiters.removeValue(forKey: id) } })
     }
 
     // MARK: For the run loop
