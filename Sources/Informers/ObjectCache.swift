@@ -95,23 +95,9 @@ public final class ObjectCache: Sendable {
 
     public func get(namespace: String, name: String) -> KubeObject? { get(objectKey(namespace: namespace, name: name)) }
 
-    public func list() -> [KubeObject] {
-        state.withLock { state in
-            var objects: [KubeObject] = []
-            objects.reserveCapacity(state.table.count)
-            state.table.forEach { _, _, object in objects.append(object) }
-            return objects
-        }
-    }
+    public func list() -> [KubeObject] { state.withLock { $0.table.objects } }
 
-    public func keys() -> [String] {
-        state.withLock { state in
-            var keys: [String] = []
-            keys.reserveCapacity(state.table.count)
-            state.table.forEach { key, _, _ in keys.append(key) }
-            return keys
-        }
-    }
+    public func keys() -> [String] { state.withLock { $0.table.keys } }
 
     /// The objects filed under `value` in the index `name`. An unknown index is a programming error.
     public func byIndex(_ name: String, _ value: String) -> [KubeObject] {
@@ -182,16 +168,10 @@ public final class ObjectCache: Sendable {
 
         /// Objects held.
         public var count: Int { state.table.count }
-        public var isEmpty: Bool { state.table.count == 0 }
         /// The object held under `key`, if any.
         public subscript(key: String) -> KubeObject? { state.table.object(forKey: key) }
         /// The objects held, in no particular order.
-        public var objects: [KubeObject] {
-            var objects: [KubeObject] = []
-            objects.reserveCapacity(state.table.count)
-            state.table.forEach { _, _, object in objects.append(object) }
-            return objects
-        }
+        public var objects: [KubeObject] { state.table.objects }
     }
 
     /// The content of a cache, built aside: see `makeReplacement(reservingCapacity:)`.
@@ -220,12 +200,7 @@ public final class ObjectCache: Sendable {
 
         /// The objects stored, in the order their keys were first stored (a key stored again keeps
         /// its place; one removed and stored again takes a new place).
-        public var objects: [KubeObject] {
-            var objects: [KubeObject] = []
-            objects.reserveCapacity(state.table.count)
-            state.table.forEach { _, _, object in objects.append(object) }
-            return objects
-        }
+        public var objects: [KubeObject] { state.table.objects }
 
         /// Stores `object` (replacing one with its key).
         public mutating func upsert(_ object: KubeObject) {
@@ -264,11 +239,8 @@ public final class ObjectCache: Sendable {
         // Field by field: `let metadata = object.metadata` would copy (retain and release) every
         // string, dictionary and array of it.
         if namespace { body(Indexers.namespacePosition, object.metadata.namespace) }
-        if !object.metadata.ownerReferences.isEmpty {
-            for reference in object.metadata.ownerReferences where reference.controller == true {
-                body(Indexers.controllerPosition, reference.uid)
-                break
-            }
+        if let controller = object.metadata.ownerReferences.first(where: { $0.controller == true }) {
+            body(Indexers.controllerPosition, controller.uid)
         }
         for (offset, function) in indexers.extra.enumerated() {
             for value in function(object) { body(offset + 2, value) }

@@ -70,10 +70,12 @@ struct ObjectTable: Sendable {
     }
 
     private(set) var entries: [Entry] = []
+    /// Every freed slot not taken again.
     private var freeSlots: [Int32] = []
     /// 0: empty; otherwise `(hash >> 32) << 32 | (slot + 1)`.
     private var buckets: [UInt64] = []
-    private(set) var count = 0
+    /// Objects stored.
+    var count: Int { entries.count - freeSlots.count }
     /// Whether an insertion takes a freed slot (freed slots are recorded either way).
     var reusesSlots: Bool
 
@@ -138,8 +140,9 @@ struct ObjectTable: Sendable {
             precondition(slot < Int(UInt32.max - 1), "too many objects for one cache")
             entries.append(Entry(key: key, hash: hash, object: object))
         }
-        file(slot: slot, hash: hash)
-        count += 1
+        buckets.withUnsafeMutableBufferPointer { buckets in
+            LinearProbing.place(Self.bucket(hash: hash, slot: slot), home: Int(truncatingIfNeeded: hash), in: buckets)
+        }
         return (slot, nil)
     }
 
@@ -149,7 +152,6 @@ struct ObjectTable: Sendable {
         unfile(slot: slot, hash: hash)
         entries[slot] = Entry(key: "", hash: 0, object: nil)
         freeSlots.append(Int32(slot))
-        count -= 1
         return (slot, old)
     }
 
@@ -159,6 +161,22 @@ struct ObjectTable: Sendable {
     /// The object in `slot`, nil for a free slot.
     func object(atSlot slot: Int) -> KubeObject? { entries[slot].object }
 
+    /// The stored objects, in slot order.
+    var objects: [KubeObject] {
+        var objects: [KubeObject] = []
+        objects.reserveCapacity(count)
+        forEach { _, _, object in objects.append(object) }
+        return objects
+    }
+
+    /// The stored keys, in slot order.
+    var keys: [String] {
+        var keys: [String] = []
+        keys.reserveCapacity(count)
+        forEach { key, _, _ in keys.append(key) }
+        return keys
+    }
+
     /// Each stored object with its key and hash, in slot order.
     func forEach(_ body: (_ key: String, _ hash: UInt64, _ object: KubeObject) throws -> Void) rethrows {
         for entry in entries {
@@ -166,51 +184,60 @@ struct ObjectTable: Sendable {
         }
     }
 
-    private mutating func file(slot: Int, hash: UInt64) {
-        let mask = buckets.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
-        buckets.withUnsafeMutableBufferPointer { buckets in
-            while buckets[i] != 0 { i = (i + 1) & mask }
-            buckets[i] = Self.bucket(hash: hash, slot: slot)
-        }
-    }
-
-    /// Takes `slot` out of the buckets and shifts back the buckets after it that would otherwise
-    /// be cut off from their home position.
+    /// Takes `slot` out of the buckets.
     private mutating func unfile(slot: Int, hash: UInt64) {
-        let mask = buckets.count - 1
         let target = Self.bucket(hash: hash, slot: slot)
         let entries = self.entries
         buckets.withUnsafeMutableBufferPointer { buckets in
+            let mask = buckets.count - 1
             var hole = Int(truncatingIfNeeded: hash) & mask
             while buckets[hole] != target { hole = (hole + 1) & mask }
-            var i = hole
-            while true {
-                i = (i + 1) & mask
-                let b = buckets[i]
-                if b == 0 { break }
-                let home = Int(truncatingIfNeeded: entries[Int(b & 0xFFFF_FFFF) - 1].hash) & mask
-                // The bucket at i may move to the hole when its home is not in (hole, i] (cyclically).
-                let stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i)
-                if !stays {
-                    buckets[hole] = b
-                    hole = i
-                }
-            }
-            buckets[hole] = 0
+            LinearProbing.empty(hole, in: buckets) { Int(truncatingIfNeeded: entries[Int($0 & 0xFFFF_FFFF) - 1].hash) }
         }
     }
 
     private mutating func rebuild(bucketCount: Int) {
         buckets = [UInt64](repeating: 0, count: bucketCount)
-        let mask = bucketCount - 1
         buckets.withUnsafeMutableBufferPointer { buckets in
             for (slot, entry) in entries.enumerated() where entry.object != nil {
-                var i = Int(truncatingIfNeeded: entry.hash) & mask
-                while buckets[i] != 0 { i = (i + 1) & mask }
-                buckets[i] = Self.bucket(hash: entry.hash, slot: slot)
+                LinearProbing.place(Self.bucket(hash: entry.hash, slot: slot), home: Int(truncatingIfNeeded: entry.hash), in: buckets)
             }
         }
+    }
+}
+
+/// Linear probing over a power-of-two table of words in which 0 marks an empty position, without
+/// tombstones: the mechanics `ObjectTable`'s buckets and `SlotSet` share.
+enum LinearProbing {
+    /// Stores `word` at the first empty position from `home` (taken modulo the table's size) on.
+    @inline(__always)
+    static func place<Word: FixedWidthInteger>(_ word: Word, home: Int, in table: UnsafeMutableBufferPointer<Word>) {
+        let mask = table.count - 1
+        var i = home & mask
+        while table[i] != 0 { i = (i + 1) & mask }
+        table[i] = word
+    }
+
+    /// Empties position `hole` and shifts back the words after it, in its run, that would
+    /// otherwise be cut off from their home position (`home` of a word, modulo the size).
+    @inline(__always)
+    static func empty<Word: FixedWidthInteger>(_ hole: Int, in table: UnsafeMutableBufferPointer<Word>, home: (Word) -> Int) {
+        let mask = table.count - 1
+        var hole = hole
+        var i = hole
+        while true {
+            i = (i + 1) & mask
+            let word = table[i]
+            if word == 0 { break }
+            let start = home(word) & mask
+            // The word at i stays when its home is cyclically in (hole, i]; otherwise it fills the hole.
+            let stays = hole <= i ? (hole < start && start <= i) : (hole < start || start <= i)
+            if !stays {
+                table[hole] = word
+                hole = i
+            }
+        }
+        table[hole] = 0
     }
 }
 
@@ -261,19 +288,7 @@ struct SlotSet: Sendable {
                 if words[hole] == 0 { return false }
                 hole = (hole + 1) & mask
             }
-            var i = hole
-            while true {
-                i = (i + 1) & mask
-                let w = words[i]
-                if w == 0 { break }
-                let home = Self.home(w, mask: mask)
-                let stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i)
-                if !stays {
-                    words[hole] = w
-                    hole = i
-                }
-            }
-            words[hole] = 0
+            LinearProbing.empty(hole, in: words) { Self.home($0, mask: mask) }
             return true
         }
         if removed { count -= 1 }
@@ -302,11 +317,7 @@ struct SlotSet: Sendable {
         words = [UInt32](repeating: 0, count: max(4, old.count * 2))
         let mask = words.count - 1
         words.withUnsafeMutableBufferPointer { words in
-            for word in old where word != 0 {
-                var i = Self.home(word, mask: mask)
-                while words[i] != 0 { i = (i + 1) & mask }
-                words[i] = word
-            }
+            for word in old where word != 0 { LinearProbing.place(word, home: Self.home(word, mask: mask), in: words) }
         }
     }
 }
