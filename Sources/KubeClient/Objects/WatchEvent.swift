@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The `type` of a watch event.
 public enum WatchEventType: String, Sendable, Hashable {
     case added = "ADDED"
@@ -154,7 +146,10 @@ public struct WatchLineDecoder: Sendable {
     private var lineNumber = 1
     private var failure: WatchDecodingError?
 
-    public init(cutManagedFields: Bool = false, maxLineLength: Int = 64 << 20) {
+    /// The default `maxLineLength`: 64 MiB.
+    public static let defaultMaxLineLength = 64 << 20
+
+    public init(cutManagedFields: Bool = false, maxLineLength: Int = defaultMaxLineLength) {
         self.cutManagedFields = cutManagedFields
         self.maxLineLength = maxLineLength
     }
@@ -199,9 +194,7 @@ public struct WatchLineDecoder: Sendable {
         streamOffset += chunk.count
         var pos = 0
         while pos < chunk.count {
-            // memchr looks at a vector of bytes at a time: a line is a whole object, a kilobyte or more.
-            let found = memchr(chunk.baseAddress! + pos, 0x0A, chunk.count - pos)
-            let newline = found.map { UnsafeRawPointer($0) - UnsafeRawPointer(chunk.baseAddress!) } ?? chunk.count
+            let newline = newlineIndex(in: UnsafeRawBufferPointer(chunk), from: pos) ?? chunk.count
             if newline == chunk.count {
                 partialLine.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[pos...]))
                 if partialLine.count > maxLineLength {

@@ -8,6 +8,13 @@ import Darwin
 import NIOCore
 import Synchronization
 
+/// The index of the first newline in `bytes` at or after `start`. `memchr` looks at a vector of
+/// bytes at a time: a watch line is a whole object, a kilobyte or more.
+func newlineIndex(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+    return memchr(base + start, 0x0A, bytes.count - start).map { UnsafeRawPointer($0) - base }
+}
+
 /// Cuts a watch response body into runs of whole lines that can be decoded apart from each other,
 /// so that the lines of one read are decoded while those of the next are read (and, on a machine
 /// with spare cores, beside them). A run is the chunk's own bytes from the line after its first
@@ -48,15 +55,13 @@ struct WatchLineSplitter {
         offset += count
         guard count > 0 else { return nil }
         let bounds = chunk.withUnsafeReadableBytes { raw -> (first: Int, last: Int)? in
-            let base = raw.baseAddress!
-            guard let found = memchr(base, 0x0A, count) else { return nil }
+            guard let first = newlineIndex(in: raw, from: 0) else { return nil }
             var last = count - 1
             while raw[last] != 0x0A { last -= 1 }
-            return (UnsafeRawPointer(found) - base, last)
+            return (first, last)
         }
         guard let (first, last) = bounds else {
-            carry.append(contentsOf: chunk.readableBytesView)
-            if carry.count > maxLineLength { throw LineTooLong(offset: offset - carry.count) }
+            try carryOn(chunk.readableBytesView)
             return nil
         }
         let segment: Segment
@@ -69,11 +74,14 @@ struct WatchLineSplitter {
             segment = Segment(offset: chunkOffset - carry.count, head: head, chunk: chunk, lines: (first + 1)..<(last + 1))
             carry.removeAll(keepingCapacity: carry.capacity <= 1 << 16)
         }
-        if last + 1 < count {
-            carry.append(contentsOf: chunk.readableBytesView.suffix(from: chunk.readerIndex + last + 1))
-            if carry.count > maxLineLength { throw LineTooLong(offset: offset - carry.count) }
-        }
+        if last + 1 < count { try carryOn(chunk.readableBytesView.suffix(from: chunk.readerIndex + last + 1)) }
         return segment
+    }
+
+    /// Keeps the start of an unterminated line (the end of the bytes fed so far).
+    private mutating func carryOn(_ bytes: ByteBufferView) throws(LineTooLong) {
+        carry.append(contentsOf: bytes)
+        if carry.count > maxLineLength { throw LineTooLong(offset: offset - carry.count) }
     }
 
     /// A last line the stream ended without a newline, if any.
@@ -123,42 +131,38 @@ final class WatchDelivery: Sendable {
     init(_ continuation: AsyncThrowingStream<[WatchEvent], any Error>.Continuation) { self.continuation = continuation }
 
     func deliver(_ result: Result<(events: [WatchEvent], lines: Int), WatchDecodingError>) {
-        state.withLock { state in
-            guard !state.ended else { return }
-            switch result {
-            case .success(let decoded):
+        switch result {
+        case .success(let decoded):
+            state.withLock { state in
+                guard !state.ended else { return }
                 state.lines += decoded.lines
                 if !decoded.events.isEmpty { continuation.yield(decoded.events) }
-            case .failure(var error):
-                error.line += state.lines
-                state.ended = true
-                continuation.finish(throwing: error)
+            }
+        case .failure(let error):
+            end { lines in
+                var error = error
+                error.line += lines
+                return error
             }
         }
     }
 
     /// Ends the stream with an error at the line after the last one handed on.
     func failAtNextLine(offset: Int, reason: String) {
-        state.withLock { state in
-            guard !state.ended else { return }
-            state.ended = true
-            continuation.finish(throwing: WatchDecodingError(offset: offset, line: state.lines + 1, reason: reason, eventsBeforeError: []))
-        }
+        end { lines in WatchDecodingError(offset: offset, line: lines + 1, reason: reason, eventsBeforeError: []) }
     }
 
-    func fail(_ error: any Error) {
-        state.withLock { state in
-            guard !state.ended else { return }
-            state.ended = true
-            continuation.finish(throwing: error)
-        }
-    }
+    func fail(_ error: any Error) { end { _ in error } }
 
-    func finish() {
+    func finish() { end { _ in nil } }
+
+    /// Ends the stream (with the error `outcome` makes of the lines handed on so far, if any),
+    /// unless it has ended already.
+    private func end(_ outcome: (_ lines: Int) -> (any Error)?) {
         state.withLock { state in
             guard !state.ended else { return }
             state.ended = true
-            continuation.finish()
+            continuation.finish(throwing: outcome(state.lines))
         }
     }
 }

@@ -113,7 +113,7 @@ public struct ResourceClient: Sendable {
         return AsyncThrowingStream { continuation in
             let task = Task {
                 let delivery = WatchDelivery(continuation)
-                var splitter = WatchLineSplitter(maxLineLength: WatchLineDecoder(cutManagedFields: false).maxLineLength)
+                var splitter = WatchLineSplitter(maxLineLength: WatchLineDecoder.defaultMaxLineLength)
                 // Each task decodes one read, waits for the task before it, then hands its events on:
                 // events go out in stream order as soon as they are decoded, whether or not more is read.
                 var decoding = Deque<Task<Void, Never>>()
