@@ -257,24 +257,24 @@ struct APIResponder: HTTPResponder {
             // The lines to send first (a streaming list's whole state, or replayed history) go out in
             // writes of about a megabyte, as a LIST body does, not one write each.
             var chunk = ByteBuffer()
-            try await subscription.initialState?.forEachSelected { object in
-                let bytes = store.render(object, info: info, version: version)
-                if table {
-                    chunk.writeBytes(convert(WatchLine.encode(.added, objectBytes: bytes)))
-                } else {
-                    WatchLine.write(.added, objectBytes: bytes, into: &chunk)
-                }
+            // Appends a line to the chunk, and writes the chunk once it is full.
+            func send(_ append: (inout ByteBuffer) -> Void) async throws {
+                append(&chunk)
                 if chunk.readableBytes >= Self.initialEventsChunk {
                     try await writer.write(chunk)
                     chunk = ByteBuffer()
                 }
             }
-            for line in subscription.initial {
-                chunk.writeBytes(convert(line))
-                if chunk.readableBytes >= Self.initialEventsChunk {
-                    try await writer.write(chunk)
-                    chunk = ByteBuffer()
+            try await subscription.initialState?.forEachSelected { object in
+                let bytes = store.render(object, info: info, version: version)
+                if table {
+                    try await send { $0.writeBytes(convert(WatchLine.encode(.added, objectBytes: bytes))) }
+                } else {
+                    try await send { WatchLine.write(.added, objectBytes: bytes, into: &$0) }
                 }
+            }
+            for line in subscription.initial {
+                try await send { $0.writeBytes(convert(line)) }
             }
             if chunk.readableBytes > 0 { try await writer.write(chunk) }
             if let stream = subscription.stream {
