@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "KubeClientTests",
             dependencies: [
-                "KubeClient", "KubeCore", "DevAPIServer",
+                "KubeClient", "KubeCore", "DevAPIServer", "SeededRandom",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -167,12 +167,14 @@ let package = Package(
         .testTarget(
             name: "InformersTests",
             dependencies: [
-                "Informers", "KubeClient", "KubeCore", "DevAPIServer",
+                "Informers", "KubeClient", "KubeCore", "DevAPIServer", "SeededRandom",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        // Shared by the test targets: a seeded generator for randomized tests.
+        .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: strict),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: strict),
         .testTarget(
             name: "PluginHostTests",
@@ -188,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkQueueTests",
-            dependencies: ["WorkQueue", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: ["WorkQueue", "SeededRandom", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,23 +1,13 @@
 @testable import Informers
 import KubeClient
 import KubeCore
+import SeededRandom
 import Testing
 
 /// The cache's key table and index sets against Swift's `Dictionary` and `Set` as models, over
 /// long random sequences of stores and removals in a small key space (so runs of probes collide,
 /// removals shift runs back, tables grow and slots are reused).
 @Suite struct ObjectTableTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func object(_ name: String, rv: Int) throws -> KubeObject {
         try KubeObject(bytes: (["apiVersion": "v1", "kind": "ConfigMap",
                                 "metadata": ["name": .string(name), "namespace": "default", "resourceVersion": .string(String(rv))]] as JSON).serialized())
@@ -39,7 +29,7 @@ import Testing
     }
 
     func run(reusesSlots: Bool, hash: @escaping (String) -> UInt64, seed: UInt64) throws {
-        var random = Generator(state: seed)
+        var random = SplitMix(seed: seed)
         let keys = (0..<300).map { "default/key-\($0)" }
         var table = ObjectTable(reusesSlots: reusesSlots)
         var model: [String: Int] = [:]
@@ -110,7 +100,7 @@ import Testing
     }
 
     @Test func slotSetMatchesASet() {
-        var random = Generator(state: 4)
+        var random = SplitMix(seed: 4)
         var set = SlotSet()
         var model: Set<Int> = []
         for step in 0..<20_000 {

@@ -2,27 +2,17 @@ import Hummingbird
 @testable import KubeClient
 import KubeCore
 import NIOCore
+import SeededRandom
 import Testing
 
 /// Watch bodies cut into runs of whole lines and decoded apart (in tasks of their own over real
 /// HTTP) give exactly what one `WatchLineDecoder` fed the same bytes gives: the same events in
 /// the same order, and at a bad line the same error, offset and line number.
 @Suite struct WatchSegmentTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// `count` MODIFIED events of various sizes (some blank lines among them); the line at `bad`
     /// (0-based, if any) is not JSON; with `unterminated`, the last line has no newline.
     static func stream(count: Int, bad: Int? = nil, unterminated: Bool = false, seed: UInt64) -> [UInt8] {
-        var random = Generator(state: seed)
+        var random = SplitMix(seed: seed)
         var out: [UInt8] = []
         for i in 0..<count {
             if i == bad {
@@ -42,7 +32,7 @@ import Testing
 
     /// Cuts `bytes` into pieces of 1 byte to 40 KB.
     static func pieces(_ bytes: [UInt8], seed: UInt64) -> [[UInt8]] {
-        var random = Generator(state: seed)
+        var random = SplitMix(seed: seed)
         var pieces: [[UInt8]] = []
         var i = 0
         while i < bytes.count {

@@ -1,4 +1,5 @@
 import Synchronization
+import SeededRandom
 import Testing
 import WorkQueue
 
@@ -128,18 +129,5 @@ struct StressTests {
         #expect(d.count == keys)
         #expect(d.values.allSatisfy { $0 == 3 })
         #expect((0..<keys).allSatisfy { q.numRequeues($0) == 0 })
-    }
-}
-
-/// A small deterministic generator, so a failure can be rerun.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
