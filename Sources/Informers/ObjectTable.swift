@@ -198,9 +198,14 @@ struct ObjectTable: Sendable {
 
     private mutating func rebuild(bucketCount: Int) {
         buckets = [UInt64](repeating: 0, count: bucketCount)
-        buckets.withUnsafeMutableBufferPointer { buckets in
-            for (slot, entry) in entries.enumerated() where entry.object != nil {
-                LinearProbing.place(Self.bucket(hash: entry.hash, slot: slot), home: Int(truncatingIfNeeded: entry.hash), in: buckets)
+        // Through the entries in place: a copy of each would retain and release its key and object,
+        // a cache miss apiece on a large table.
+        entries.withUnsafeBufferPointer { entries in
+            buckets.withUnsafeMutableBufferPointer { buckets in
+                for slot in entries.indices where entries[slot].object != nil {
+                    let hash = entries[slot].hash
+                    LinearProbing.place(Self.bucket(hash: hash, slot: slot), home: Int(truncatingIfNeeded: hash), in: buckets)
+                }
             }
         }
     }
