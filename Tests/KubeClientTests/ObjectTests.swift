@@ -134,6 +134,112 @@ private let pod = #"""
     }
 }
 
+/// The metadata fields read on demand (uid, labels, annotations, owner references, finalizers,
+/// timestamps): checked when the object is decoded, read from the object's kept bytes later.
+@Suite struct LazyMetadataTests {
+    /// Every field of `m` against the values written into `fullMetadata`.
+    static func expectFull(_ m: ObjectMetadata, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(m.name == "n", sourceLocation: sourceLocation)
+        #expect(m.namespace == "ns", sourceLocation: sourceLocation)
+        #expect(m.uid == "0a1b2c3d-0000-4000-8000-00000000000f", sourceLocation: sourceLocation)
+        #expect(m.resourceVersion == "41", sourceLocation: sourceLocation)
+        #expect(m.labels == ["app": "web", "tier": "caf\u{e9}"], sourceLocation: sourceLocation)
+        #expect(m.annotations == ["note": "a\"b", "k": ""], sourceLocation: sourceLocation)
+        #expect(m.ownerReferences == [OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "u-rs", controller: true)],
+                sourceLocation: sourceLocation)
+        #expect(m.controllerReference?.uid == "u-rs", sourceLocation: sourceLocation)
+        #expect(m.finalizers == ["a/b", "c"], sourceLocation: sourceLocation)
+        #expect(m.creationTimestamp == "2024-05-01T10:00:00Z", sourceLocation: sourceLocation)
+        #expect(m.deletionTimestamp == "2024-05-02T10:00:00Z", sourceLocation: sourceLocation)
+    }
+
+    static let managedFields = #""managedFields":[{"manager":"m","fieldsV1":{"f:metadata":{"f:labels":{}}}}]"#
+
+    /// A metadata with every field, and `managedFields` members between them (each cut moves
+    /// the fields after it).
+    static let fullMetadata = [
+        managedFields, #""annotations":{"note":"a\"b","k":""}"#, #""creationTimestamp":"2024-05-01T10:00:00Z""#,
+        managedFields, #""deletionTimestamp":"2024-05-02T10:00:00Z""#, #""finalizers":["a\/b","c"]"#,
+        #""labels":{"app":"web","tier":"caf\u00e9"}"#, managedFields, #""name":"n""#, #""namespace":"ns""#,
+        #""ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u-rs","controller":true}]"#,
+        #""resourceVersion":"41""#, managedFields, #""uid":"0a1b2c3d-0000-4000-8000-00000000000f""#,
+    ].joined(separator: ",")
+
+    static let object = #"{"apiVersion":"v1","kind":"Pod","metadata":{\#(fullMetadata)},"spec":{}}"#
+
+    @Test func everyFieldAfterCutsInAnObjectAListAndAWatchEvent() throws {
+        for cut in [false, true] {
+            let o = try KubeObject(json: "  " + Self.object, cutManagedFields: cut)
+            #expect(o.text.contains("managedFields") == !cut)
+            Self.expectFull(o.metadata)
+            let list = #"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"first"}}, \#(Self.object) ,\#(Self.object)]}"#
+            let items = try KubeObjectList.decode(bytes: bytes(list), cutManagedFields: cut).items
+            #expect(items.count == 3)
+            #expect(items[0].metadata.uid == "" && items[0].metadata.labels.isEmpty && items[0].metadata.creationTimestamp == nil)
+            Self.expectFull(items[1].metadata)
+            Self.expectFull(items[2].metadata)
+            let line = #"{"type":"MODIFIED","object":\#(Self.object)}"#
+            guard case .modified(let event) = try WatchEvent.decode(line: bytes(line), cutManagedFields: cut) else {
+                Issue.record("not a MODIFIED event"); continue
+            }
+            Self.expectFull(event.metadata)
+            // Equal metadata read from differently laid out bytes are equal.
+            #expect(event.metadata == o.metadata)
+            #expect(event.metadata.hashValue == o.metadata.hashValue)
+        }
+    }
+
+    @Test func keysWithEscapesAreReadToo() throws {
+        let text = #"{"metadata":{"\u0075id":"u","l\u0061bels":{"a":"b"},"creationTimest\u0061mp":null,"own\u0065rReferences":null}}"#
+        let m = try KubeObject(json: text).metadata
+        #expect(m.uid == "u")
+        #expect(m.labels == ["a": "b"])
+        #expect(m.creationTimestamp == nil)
+        #expect(m.ownerReferences.isEmpty)
+    }
+
+    @Test func aDifferingFieldMakesTheMetadataDiffer() throws {
+        let a = try KubeObject(json: #"{"metadata":{"name":"n","labels":{"a":"1"}}}"#).metadata
+        let b = try KubeObject(json: #"{"metadata":{"name":"n","labels":{"a":"2"}}}"#).metadata
+        let c = try KubeObject(json: #"{"metadata":{"labels":{"a":"1"},"name":"n"}}"#).metadata
+        #expect(a != b)
+        #expect(a == c)
+    }
+
+    /// What is read on demand is checked when the object is decoded: invalid UTF-8 in it is an
+    /// error at the string's opening quote.
+    @Test(arguments: [
+        (#"{"metadata":{"uid":""#, #""}}"#),
+        (#"{"metadata":{"labels":{"a":""#, #""}}}"#),
+        (#"{"metadata":{"annotations":{""#, #"":"v"}}}"#),
+        (#"{"metadata":{"finalizers":[""#, #""]}}"#),
+        (#"{"metadata":{"ownerReferences":[{"name":""#, #""}]}}"#),
+        (#"{"metadata":{"creationTimestamp":""#, #""}}"#),
+        (#"{"metadata":{"deletionTimestamp":""#, #""}}"#),
+    ])
+    func invalidUTF8InAFieldReadOnDemandIsAnError(before: String, after: String) throws {
+        #expect(throws: Never.self) { try KubeObject(bytes: bytes(before + "caf\u{e9}" + after)) }
+        #expect(throws: ObjectDecodingError(offset: before.utf8.count - 1, reason: "invalid UTF-8 in string")) {
+            try KubeObject(bytes: bytes(before) + [0xC3, 0x28] + bytes(after))
+        }
+    }
+
+    @Test func wrongTypesInFieldsReadOnDemandAreErrorsWithTheirOffset() {
+        #expect(throws: ObjectDecodingError(offset: 19, reason: "invalid character '7', expected string")) {
+            try KubeObject(json: #"{"metadata":{"uid":7}}"#)
+        }
+        #expect(throws: ObjectDecodingError(offset: 27, reason: "invalid character '1', expected string")) {
+            try KubeObject(json: #"{"metadata":{"finalizers":[1]}}"#)
+        }
+        #expect(throws: ObjectDecodingError(offset: 40, reason: "invalid character '1', expected string")) {
+            try KubeObject(json: #"{"metadata":{"ownerReferences":[{"kind":1}]}}"#)
+        }
+        #expect(throws: ObjectDecodingError(offset: 46, reason: "invalid character '\"', expected boolean")) {
+            try KubeObject(json: #"{"metadata":{"ownerReferences":[{"controller":"yes"}]}}"#)
+        }
+    }
+}
+
 @Suite struct ManagedFieldsCutTests {
     /// The object with `managedFields` inserted at member `position` of a metadata that has `others`.
     static func object(position: Int, others: [String], separator: String = ",") -> (text: String, expected: String) {

@@ -34,7 +34,8 @@ public struct KubeObject: Sendable, Hashable {
             try scanner.expectEnd(after: scan.end)
             return (scan, scan.cuts.isEmpty ? nil : scanner.copy(0..<buffer.count, removing: scan.cuts))
         }
-        self.init(bytes: cut ?? bytes, box: scan.box, apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
+        let kept = cut ?? bytes
+        self.init(bytes: kept, box: scan.box(for: kept, from: 0), apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
     }
 
     /// Scans the JSON text of an object.
@@ -79,16 +80,23 @@ final class MetadataBox: Sendable {
     init(_ metadata: ObjectMetadata) { self.metadata = metadata }
 }
 
-/// What scanning one object yields. The metadata comes boxed, ready for the object: handing it
-/// on then costs one retain, not a copy of every string, dictionary and array in it.
+/// What scanning one object yields.
 struct ObjectScan {
     var end: Int
-    var box: MetadataBox
+    /// With the offsets of the fields read on demand counted from the object's start in the scanned buffer.
+    var metadata: ObjectMetadata
     var apiVersion: String?
     var kind: String?
     var cuts: ByteCuts
 
-    var metadata: ObjectMetadata { box.metadata }
+    /// The metadata, boxed for the object whose JSON is `bytes`: the scanned object from `start`
+    /// with `cuts` removed. The offsets move to where the values are in `bytes`.
+    func box(for bytes: [UInt8], from start: Int) -> MetadataBox {
+        var metadata = metadata
+        metadata.offsets = metadata.offsets.map { UInt32(cuts.position(of: start + Int($0)) - start) }
+        metadata.source = bytes
+        return MetadataBox(metadata)
+    }
 }
 
 /// Byte ranges to leave out of a copy, sorted and disjoint. Nearly always none or one (the
@@ -105,6 +113,13 @@ struct ByteCuts {
 
     /// Bytes removed in all.
     var count: Int { (first?.count ?? 0) + more.reduce(0) { $0 + $1.count } }
+
+    /// Where `offset` (not inside a cut) is once the cuts are removed.
+    func position(of offset: Int) -> Int {
+        var removed = 0
+        forEach { cut in if cut.upperBound <= offset { removed += cut.count } }
+        return offset - removed
+    }
 
     func forEach(_ body: (Range<Int>) -> Void) {
         guard let first else { return }
@@ -127,7 +142,7 @@ extension JSONScanner {
             case 4 where key(k, is: "kind"):
                 let (s, e) = try optionalString(at: member.valueStart); kind = s; return e
             case 8 where key(k, is: "metadata"):
-                return try self.metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, into: &metadata, cuts: &cuts)
+                return try self.metadata(at: member.valueStart, depth: depth + 1, objectStart: start, cutManagedFields: cutManagedFields, into: &metadata, cuts: &cuts)
             case 10 where key(k, is: "apiVersion"):
                 let (s, e) = try optionalString(at: member.valueStart); apiVersion = s; return e
             default:
@@ -135,12 +150,12 @@ extension JSONScanner {
                 if key(k, is: "kind") { let (s, e) = try optionalString(at: member.valueStart); kind = s; return e }
                 if key(k, is: "apiVersion") { let (s, e) = try optionalString(at: member.valueStart); apiVersion = s; return e }
                 if key(k, is: "metadata") {
-                    return try self.metadata(at: member.valueStart, depth: depth + 1, cutManagedFields: cutManagedFields, into: &metadata, cuts: &cuts)
+                    return try self.metadata(at: member.valueStart, depth: depth + 1, objectStart: start, cutManagedFields: cutManagedFields, into: &metadata, cuts: &cuts)
                 }
                 return nil
             }
         }
-        return ObjectScan(end: end, box: MetadataBox(metadata), apiVersion: apiVersion, kind: kind, cuts: cuts)
+        return ObjectScan(end: end, metadata: metadata, apiVersion: apiVersion, kind: kind, cuts: cuts)
     }
 
     /// A new array with the bytes of `range` except those in `cuts` (sorted,
@@ -275,7 +290,7 @@ public struct KubeObjectList: Sendable {
                     let itemBytes = s.copy(i..<scan.end, removing: scan.cuts)
                     // Usually kind and apiVersion precede items; if not, they are filled in below.
                     let itemKind = scan.kind ?? (list.kind.hasSuffix("List") ? String(list.kind.dropLast(4)) : list.kind)
-                    list.items.append(KubeObject(bytes: itemBytes, box: scan.box,
+                    list.items.append(KubeObject(bytes: itemBytes, box: scan.box(for: itemBytes, from: i),
                                                  apiVersion: scan.apiVersion ?? list.apiVersion, kind: itemKind))
                     return scan.end
                 }
