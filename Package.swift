@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "KubeClient",
             dependencies: [
-                "KubeCore", "CJSONScan",
+                "KubeCore", "CJSONScan", "CWorkQueueSupport",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

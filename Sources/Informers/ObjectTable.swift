@@ -161,6 +161,15 @@ struct ObjectTable: Sendable {
     /// The object in `slot`, nil for a free slot.
     func object(atSlot slot: Int) -> KubeObject? { entries[slot].object }
 
+    /// Starts loading what a copy of the object in `slot` touches (see `KubeObject.prefetch`).
+    func prefetchObject(atSlot slot: Int) {
+        entries.withUnsafeBufferPointer { entries in
+            KubeObject.prefetch(objectAt: UnsafeRawPointer(entries.baseAddress! + slot) + Self.objectOffset)
+        }
+    }
+
+    private static let objectOffset = MemoryLayout<Entry>.offset(of: \.object)!
+
     /// The stored objects, in slot order.
     var objects: [KubeObject] {
         var objects: [KubeObject] = []

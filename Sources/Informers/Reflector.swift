@@ -288,7 +288,9 @@ public final class Reflector: Sendable {
         let table = items.state.table
         let before = previous.state.table
         // In the order the objects arrived (a key that came twice, at its first place).
+        let ahead = 8
         for slot in 0..<table.slotCount {
+            if slot + ahead < table.slotCount { table.prefetchObject(atSlot: slot + ahead) }
             guard let object = table.object(atSlot: slot) else { continue }
             if before.count > 0, let old = before.object(forKey: table.entries[slot].key, hash: table.entries[slot].hash) {
                 if old.metadata.resourceVersion != object.metadata.resourceVersion { await handler(.updated(old: old, new: object)) }
