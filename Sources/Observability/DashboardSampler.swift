@@ -13,7 +13,7 @@ import WorkQueue
 /// It reads the registry's own exposition (what Prometheus scrapes), so the
 /// dashboard and `/metrics` always agree.
 public final class DashboardSampler: Sendable {
-    public let registry: PrometheusCollectorRegistry
+    public let registry: MetricsRegistry
     public let interval: Duration
     public let capacity: Int
     /// Rates (adds/s, reconciles/s, …) are taken over this much history.
@@ -24,7 +24,7 @@ public final class DashboardSampler: Sendable {
     private let samples: Mutex<Deque<Sample>>
 
     /// - Parameter plugins: the configured plugins, in the order the page shows them.
-    public init(registry: PrometheusCollectorRegistry, plugins: [String] = [], interval: Duration = .seconds(2), capacity: Int = 300,
+    public init(registry: MetricsRegistry, plugins: [String] = [], interval: Duration = .seconds(2), capacity: Int = 300,
                 rateWindow: Double = 10, latencyWindow: Double = 30) {
         self.registry = registry
         self.interval = interval

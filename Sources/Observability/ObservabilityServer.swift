@@ -29,14 +29,14 @@ public final class ObservabilityServer: Service, Sendable {
     }
 
     public let configuration: Configuration
-    public let registry: PrometheusCollectorRegistry
+    public let registry: MetricsRegistry
     public let sampler: DashboardSampler
     let readiness: @Sendable () -> Readiness
     let logger: Logger
     private let bound = Mutex<(address: String?, waiters: [CheckedContinuation<String, any Error>])>((nil, []))
 
     /// - Parameter readiness: what `/readyz` and the page report; asked on each request.
-    public init(configuration: Configuration, registry: PrometheusCollectorRegistry, sampler: DashboardSampler,
+    public init(configuration: Configuration, registry: MetricsRegistry, sampler: DashboardSampler,
                 readiness: @escaping @Sendable () -> Readiness, logger: Logger) {
         self.configuration = configuration
         self.registry = registry
@@ -114,7 +114,7 @@ public final class ObservabilityServer: Service, Sendable {
         let registry = self.registry, sampler = self.sampler, readiness = self.readiness
         router.get("/metrics") { _, _ in
             var buffer: [UInt8] = []
-            buffer.reserveCapacity(registry.internalBufferCapacity())
+            buffer.reserveCapacity(registry.prometheus.internalBufferCapacity())
             registry.emit(into: &buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: buffer)))

@@ -8,7 +8,7 @@ enum ObservabilityOptions {
     /// Loopback by default: the dashboard has no authentication.
     static let defaultAddress = "127.0.0.1:8080"
 
-    static func makeServer(address: String, fallbackToFreePort: Bool = false, registry: PrometheusCollectorRegistry, plugins: [String],
+    static func makeServer(address: String, fallbackToFreePort: Bool = false, registry: MetricsRegistry, plugins: [String],
                            readiness: @escaping @Sendable () -> Readiness, logger: Logger) throws -> ObservabilityServer {
         let listen = try ListenAddress(address, flag: "--metrics-address")
         return ObservabilityServer(configuration: .init(host: listen.host, port: listen.port, fallbackToFreePort: fallbackToFreePort), registry: registry,

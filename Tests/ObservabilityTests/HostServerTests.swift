@@ -191,7 +191,7 @@ func value(_ samples: [ExpositionSample], _ name: String, _ labels: [String: Str
         let host = PluginHost(config: config, transport: transport, logger: Logger(label: "test"))
         #expect(host.readiness() == Readiness(ready: false, reasons: ["resolving the configuration against the cluster"]))
         try await transport.shutdown()
-        let registry = PrometheusCollectorRegistry()
+        let registry = MetricsRegistry()
         let server = ObservabilityServer(configuration: .init(host: "127.0.0.1", port: 0), registry: registry,
                                          sampler: DashboardSampler(registry: registry),
                                          readiness: { Readiness(ready: false, reasons: ["informer v1/configmaps in all namespaces has not synced"]) },
@@ -211,7 +211,7 @@ func value(_ samples: [ExpositionSample], _ name: String, _ labels: [String: Str
     }
 
     @Test func aTakenPortIsAnErrorUnlessAFreePortMayBeUsedInstead() async throws {
-        let registry = PrometheusCollectorRegistry()
+        let registry = MetricsRegistry()
         func server(port: Int, fallback: Bool) -> ObservabilityServer {
             ObservabilityServer(configuration: .init(host: "127.0.0.1", port: port, fallbackToFreePort: fallback), registry: registry,
                                 sampler: DashboardSampler(registry: registry), readiness: { Readiness(ready: true, reasons: []) },

@@ -75,7 +75,7 @@ import Testing
 
 @Suite struct SamplerTests {
     @Test func ratesHistoryAndQuantilesComeFromTheSamples() throws {
-        let registry = PrometheusCollectorRegistry()
+        let registry = MetricsRegistry()
         let factory = PlugboardMetricsFactory(registry: registry)
         let adds = Counter(label: "workqueue_adds_total", dimensions: [("name", "p")], factory: factory)
         let depth = Meter(label: "workqueue_depth", dimensions: [("name", "p")], factory: factory)
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func theDocumentEncodesNullsForMissingLatencyAndProcess() throws {
-        let registry = PrometheusCollectorRegistry()
+        let registry = MetricsRegistry()
         let factory = PlugboardMetricsFactory(registry: registry)
         Meter(label: "workqueue_depth", dimensions: [("name", "idle")], factory: factory).set(0)
         let sampler = DashboardSampler(registry: registry)
@@ -132,5 +132,82 @@ import Testing
         #expect(plugin["latencyP50Seconds"] is NSNull)
         #expect(plugin["process"] is NSNull)
         #expect(object["version"] as? Int == 1)
+    }
+}
+
+/// The timers' lock-free histograms: written exactly as swift-prometheus writes its duration
+/// histograms, and exact under concurrent records.
+@Suite struct TimerHistogramTests {
+    static let bounds: [Int64] = [10, 100, 1_000, 2_500, 1_000_000, 1_000_000_000]
+    /// Below, on and above each bound, zero, negative, and above every bound.
+    static let durations: [Int64] = [-5, 0, 9, 10, 11, 100, 101, 999, 1_000, 2_499, 2_500, 2_501, 999_999, 1_000_000,
+                                     123_456_789, 1_000_000_000, 1_000_000_001, 7_000_000_000]
+
+    @Test func writtenAsSwiftPrometheusWritesTheSameRecords() {
+        let labels = [("name", "q\"1\\x\ny"), ("kind", "a")]
+        let ours = MetricsRegistry()
+        let timer = ours.timers.make(name: "t_seconds", help: "Help \\ text.", labels: labels, bounds: Self.bounds)
+        let theirs = PrometheusCollectorRegistry()
+        let reference = theirs.makeDurationHistogram(name: "t_seconds", labels: labels, buckets: Self.bounds.map { .nanoseconds($0) },
+                                                     help: "Help \\ text.")
+        for d in Self.durations {
+            timer.recordNanoseconds(d)
+            reference.recordNanoseconds(d)
+        }
+        #expect(ours.emitToString() == theirs.emitToString())
+        // And the values themselves: 18 records, cumulative per bound.
+        let samples = Exposition.parse(ours.emitToBuffer())
+        #expect(samples.first { $0.name == "t_seconds_count" }?.value == 18)
+        #expect(samples.filter { $0.name == "t_seconds_bucket" }.map(\.value) == [4, 6, 9, 11, 14, 16, 18])
+        #expect(samples.first { $0.name == "t_seconds_bucket" }?.labels["name"] == "q\"1\\x\ny")
+    }
+
+    @Test func concurrentRecordsAreAllCounted() async {
+        let registry = MetricsRegistry()
+        let timer = registry.timers.make(name: "c_seconds", help: "", labels: [], bounds: Self.bounds)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for i in 0..<50_000 { timer.recordNanoseconds(Int64((i * 7 + worker) % 3_000)) }
+                }
+            }
+        }
+        let (cumulative, sum) = timer.snapshot()
+        #expect(cumulative.last == 200_000)
+        var expectedSum: Int64 = 0
+        var expectedFirst = 0
+        for worker in 0..<4 {
+            for i in 0..<50_000 {
+                let d = Int64((i * 7 + worker) % 3_000)
+                expectedSum += d
+                if d <= 10 { expectedFirst += 1 }
+            }
+        }
+        #expect(sum == expectedSum)
+        #expect(cumulative.first == expectedFirst)
+    }
+
+    @Test func oneHistogramPerLabelSetUnderOneHeaderAndDestroyedOnesLeave() {
+        let factory = PlugboardMetricsFactory()
+        let a = Metrics.Timer(label: "workqueue_work_duration_seconds", dimensions: [("name", "a")], factory: factory)
+        let b = Metrics.Timer(label: "workqueue_work_duration_seconds", dimensions: [("name", "b")], factory: factory)
+        let again = factory.makeTimer(label: "workqueue_work_duration_seconds", dimensions: [("name", "a")])
+        a.recordNanoseconds(5)
+        again.recordNanoseconds(5)
+        b.recordNanoseconds(5)
+        var text = factory.registry.emitToString()
+        #expect(text.components(separatedBy: "# TYPE workqueue_work_duration_seconds histogram").count == 2)
+        #expect(text.contains("workqueue_work_duration_seconds_count{name=\"a\"} 2"))
+        #expect(text.contains("workqueue_work_duration_seconds_count{name=\"b\"} 1"))
+        // The catalog's buckets: client-go's, 10 ns to 10 s.
+        let bounds = Exposition.parse(Array(text.utf8)).filter { $0.name == "workqueue_work_duration_seconds_bucket" && $0.labels["name"] == "a" }
+            .compactMap { Double($0.labels["le"]!) }.filter(\.isFinite)
+        #expect(bounds == MetricCatalog.byName["workqueue_work_duration_seconds"]!.buckets)
+        b.destroy()
+        text = factory.registry.emitToString()
+        #expect(!text.contains("name=\"b\""))
+        #expect(text.contains("workqueue_work_duration_seconds_count{name=\"a\"} 2"))
+        a.destroy()
+        #expect(!factory.registry.emitToString().contains("workqueue_work_duration_seconds"))
     }
 }
