@@ -27,24 +27,29 @@ public struct PlugboardMetricsFactory: MetricsFactory {
     }
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.prometheus.makeCounter(descriptor: descriptor(label), labels: dimensions)
+        registry.claim(label, as: "counter")
+        return registry.prometheus.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.prometheus.makeCounter(descriptor: descriptor(label), labels: dimensions)
+        registry.claim(label, as: "counter")
+        return registry.prometheus.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        registry.claim(label, as: aggregate ? "value histogram" : "gauge")
         guard aggregate else { return registry.prometheus.makeGauge(descriptor: descriptor(label), labels: dimensions) }
         return registry.prometheus.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets(label))
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.prometheus.makeGauge(descriptor: descriptor(label), labels: dimensions)
+        registry.claim(label, as: "gauge")
+        return registry.prometheus.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.timers.make(name: label, help: MetricCatalog.byName[label]?.help ?? "", labels: dimensions,
+        registry.claim(label, as: "timer")
+        return registry.timers.make(name: label, help: MetricCatalog.byName[label]?.help ?? "", labels: dimensions,
                              bounds: buckets(label).map { Int64(($0 * 1e9).rounded()) })
     }
 

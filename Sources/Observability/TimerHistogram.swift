@@ -25,7 +25,12 @@ final class TimerHistogram: TimerHandler, @unchecked Sendable {
     let bounds: [Int64]
     /// One count per bound, then one for the durations above every bound.
     private let counts: UnsafeMutablePointer<Atomic<Int>>
+    /// The sum in nanoseconds is `wraps × 2^64 + sum`: 64 bits of nanoseconds overflow after 292
+    /// years of recorded time, which a queue 1,000 deep accumulates in about 107 days. Each record
+    /// sees from its own addition whether it wrapped (the old and new values of one atomic add), so
+    /// the count of wraps is exact.
     private let sum = Atomic<Int64>(0)
+    private let wraps = Atomic<Int>(0)
 
     init(name: String, renderedLabels: String, bounds: [Int64]) {
         self.name = name
@@ -45,11 +50,12 @@ final class TimerHistogram: TimerHandler, @unchecked Sendable {
         var i = 0
         while i < bounds.count && bounds[i] < duration { i += 1 }
         counts[i].wrappingAdd(1, ordering: .relaxed)
-        sum.wrappingAdd(duration, ordering: .relaxed)
+        let (old, new) = sum.wrappingAdd(duration, ordering: .relaxed)
+        if duration >= 0 ? new < old : new > old { wraps.wrappingAdd(duration >= 0 ? 1 : -1, ordering: .relaxed) }
     }
 
     /// The cumulative counts (one per bound, then the total) and the sum, in nanoseconds.
-    func snapshot() -> (cumulative: [Int], sum: Int64) {
+    func snapshot() -> (cumulative: [Int], sum: Int128) {
         var cumulative: [Int] = []
         cumulative.reserveCapacity(bounds.count + 1)
         var running = 0
@@ -57,7 +63,7 @@ final class TimerHistogram: TimerHandler, @unchecked Sendable {
             running += counts[i].load(ordering: .relaxed)
             cumulative.append(running)
         }
-        return (cumulative, sum.load(ordering: .relaxed))
+        return (cumulative, Int128(wraps.load(ordering: .relaxed)) << 64 + Int128(sum.load(ordering: .relaxed)))
     }
 
     /// The histogram's sample lines in the Prometheus text format, as swift-prometheus writes its
@@ -71,7 +77,12 @@ final class TimerHistogram: TimerHandler, @unchecked Sendable {
         let total = cumulative.last ?? 0
         buffer += "\(name)_bucket{\(prefix)le=\"+Inf\"} \(total)\n".utf8
         let braces = renderedLabels.isEmpty ? "" : "{\(renderedLabels)}"
-        buffer += "\(name)_sum\(braces) \(Duration.nanoseconds(sum).bucketRepresentation)\n".utf8
+        // A negative sum (only from negative durations, which a monotonic clock does not give) is
+        // written as 0: swift-prometheus's seconds formatting traps on negative values.
+        let nanoseconds = max(sum, 0)
+        let seconds = Duration(secondsComponent: Int64(clamping: nanoseconds / 1_000_000_000),
+                               attosecondsComponent: Int64(nanoseconds % 1_000_000_000) * 1_000_000_000)
+        buffer += "\(name)_sum\(braces) \(seconds.bucketRepresentation)\n".utf8
         buffer += "\(name)_count\(braces) \(total)\n".utf8
     }
 
@@ -106,6 +117,12 @@ final class TimerHistograms: Sendable {
     private let families = Mutex<[String: Family]>([:])
 
     func make(name: String, help: String, labels: [(String, String)], bounds: [Int64]) -> TimerHistogram {
+        // As swift-prometheus does for its own metrics: invalid characters in names become `_`,
+        // line breaks in help text spaces; one label set cannot name a label twice.
+        let name = Self.sanitized(name, colons: true)
+        let help = String(help.map { $0.isNewline ? " " : $0 })
+        let labels = labels.map { (Self.sanitized($0.0, colons: false), $0.1) }
+        precondition(Set(labels.map(\.0)).count == labels.count, "timer \(name) names a label twice: \(labels.map(\.0))")
         let rendered = TimerHistogram.render(labels)
         return families.withLock { families in
             var family = families[name] ?? Family(help: help, bounds: bounds)
@@ -117,6 +134,17 @@ final class TimerHistograms: Sendable {
             families[name] = family
             return histogram
         }
+    }
+
+    /// A valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`) or label name (the same without colons).
+    static func sanitized(_ name: String, colons: Bool) -> String {
+        var out = ""
+        for (i, c) in name.unicodeScalars.enumerated() {
+            let letter = ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" || (colons && c == ":")
+            let digit = ("0"..."9").contains(c)
+            out.unicodeScalars.append(letter || (digit && i > 0) ? c : "_")
+        }
+        return out.isEmpty ? "_" : out
     }
 
     func remove(_ histogram: TimerHistogram) {
@@ -151,6 +179,20 @@ final class TimerHistograms: Sendable {
 public final class MetricsRegistry: Sendable {
     public let prometheus: PrometheusCollectorRegistry
     let timers = TimerHistograms()
+    /// The kind each name was made as through `PlugboardMetricsFactory`: timers live apart from
+    /// swift-prometheus's metrics, so a name made as a timer and as anything else (which would write
+    /// two `# TYPE` lines, and Prometheus would reject the scrape) is caught here, as
+    /// swift-prometheus catches a name made as two of its own kinds.
+    private let kinds = Mutex<[String: String]>([:])
+
+    func claim(_ name: String, as kind: String) {
+        kinds.withLock { kinds in
+            if let other = kinds[name], other != kind {
+                preconditionFailure("metric \(name) made as a \(kind) after a \(other)")
+            }
+            kinds[name] = kind
+        }
+    }
 
     public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.prometheus = prometheus

@@ -187,6 +187,42 @@ import Testing
         #expect(cumulative.first == expectedFirst)
     }
 
+    /// 64 bits of nanoseconds overflow after 292 years of recorded time (a queue 1,000 deep gets
+    /// there in about 107 days); the sum goes on exactly past them.
+    @Test func theSumGoesOnPast64BitsOfNanoseconds() throws {
+        let registry = MetricsRegistry()
+        let timer = registry.timers.make(name: "long_seconds", help: "", labels: [], bounds: Self.bounds)
+        timer.recordNanoseconds(.max)
+        timer.recordNanoseconds(1)
+        timer.recordNanoseconds(1_000_000_000)
+        #expect(timer.snapshot().sum == Int128(Int64.max) + 1 + 1_000_000_000)
+        let text = registry.emitToString()
+        #expect(text.contains("long_seconds_sum 9223372037.854775808\n"), "\(text)")
+        #expect(text.contains("long_seconds_count 3\n"))
+        // Negative durations alone (which a monotonic clock does not give): a sum of 0, no trap.
+        let negative = registry.timers.make(name: "negative_seconds", help: "", labels: [], bounds: Self.bounds)
+        negative.recordNanoseconds(-10)
+        #expect(registry.emitToString().contains("negative_seconds_sum 0"))
+    }
+
+    @Test func invalidNamesAndHelpAreMadeValid() {
+        let registry = MetricsRegistry()
+        let timer = registry.timers.make(name: "http.request-duration", help: "Two\nlines.", labels: [("a.b", "v"), ("9c", "w")], bounds: [1_000])
+        timer.recordNanoseconds(5)
+        let text = registry.emitToString()
+        #expect(text.contains("# HELP http_request_duration Two lines.\n"))
+        #expect(text.contains("# TYPE http_request_duration histogram\n"))
+        #expect(text.contains(#"http_request_duration_count{a_b="v",_c="w"} 1"#), "\(text)")
+    }
+
+    @Test func aNameMadeAsATimerAndAsAnotherKindStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            let factory = PlugboardMetricsFactory()
+            _ = Metrics.Timer(label: "clash_seconds", factory: factory)
+            _ = Counter(label: "clash_seconds", factory: factory)
+        }
+    }
+
     @Test func oneHistogramPerLabelSetUnderOneHeaderAndDestroyedOnesLeave() {
         let factory = PlugboardMetricsFactory()
         let a = Metrics.Timer(label: "workqueue_work_duration_seconds", dimensions: [("name", "a")], factory: factory)
