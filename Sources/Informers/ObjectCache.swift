@@ -133,12 +133,7 @@ public final class ObjectCache: Sendable {
     public func replace(with objects: [KubeObject]) -> [KubeObject] {
         var replacement = makeReplacement(reservingCapacity: objects.count)
         for object in objects { replacement.upsert(object) }
-        let previous = replace(with: replacement)
-        var removed: [KubeObject] = []
-        previous.state.table.forEach { key, hash, object in
-            if replacement.state.table.object(forKey: key, hash: hash) == nil { removed.append(object) }
-        }
-        return removed
+        return replace(with: replacement).state.table.objects(missingFrom: replacement.state.table)
     }
 
     /// A whole content for `replace(with:)`, built aside (a relist page by page, or a streaming

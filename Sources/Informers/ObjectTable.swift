@@ -186,11 +186,27 @@ struct ObjectTable: Sendable {
         return keys
     }
 
-    /// Each stored object with its key and hash, in slot order.
+    /// Each stored object with its key and hash, in slot order. Through the entries in place: a copy
+    /// of each would retain and release its key and object once more (this runs under the cache's lock).
     func forEach(_ body: (_ key: String, _ hash: UInt64, _ object: KubeObject) throws -> Void) rethrows {
-        for entry in entries {
-            if let object = entry.object { try body(entry.key, entry.hash, object) }
+        for slot in entries.indices {
+            if let object = entries[slot].object { try body(entries[slot].key, entries[slot].hash, object) }
         }
+    }
+
+    /// The object stored here under the key of `other`'s `slot` (found by the hash `other` keeps).
+    func object(withKeyOf slot: Int, in other: ObjectTable) -> KubeObject? {
+        object(forKey: other.entries[slot].key, hash: other.entries[slot].hash)
+    }
+
+    /// The stored objects whose keys `other` does not hold, in slot order: what a replacement by
+    /// `other` removes.
+    func objects(missingFrom other: ObjectTable) -> [KubeObject] {
+        var missing: [KubeObject] = []
+        for slot in entries.indices {
+            if let object = entries[slot].object, other.object(withKeyOf: slot, in: self) == nil { missing.append(object) }
+        }
+        return missing
     }
 
     /// Takes `slot` out of the buckets.

@@ -292,17 +292,13 @@ public final class Reflector: Sendable {
         for slot in 0..<table.slotCount {
             if slot + ahead < table.slotCount { table.prefetchObject(atSlot: slot + ahead) }
             guard let object = table.object(atSlot: slot) else { continue }
-            if before.count > 0, let old = before.object(forKey: table.entries[slot].key, hash: table.entries[slot].hash) {
+            if before.count > 0, let old = before.object(withKeyOf: slot, in: table) {
                 if old.metadata.resourceVersion != object.metadata.resourceVersion { await handler(.updated(old: old, new: object)) }
             } else {
                 await handler(.added(object))
             }
         }
-        for slot in 0..<before.slotCount {
-            guard let old = before.object(atSlot: slot),
-                  table.object(forKey: before.entries[slot].key, hash: before.entries[slot].hash) == nil else { continue }
-            await handler(.deleted(old, finalStateUnknown: true))
-        }
+        for old in before.objects(missingFrom: table) { await handler(.deleted(old, finalStateUnknown: true)) }
     }
 
     private func transformed(_ object: KubeObject) -> KubeObject {

@@ -176,6 +176,13 @@ extension JSONScanner {
         return ObjectScan(end: end, metadata: metadata, apiVersion: apiVersion, kind: kind, cuts: cuts)
     }
 
+    /// The object `scan` describes, scanned from `start` (a list item, a watch event's object),
+    /// with bytes of its own: the buffer's bytes minus the cuts.
+    func object(_ scan: ObjectScan, from start: Int, apiVersion: String, kind: String) -> KubeObject {
+        let bytes = copy(start..<scan.end, removing: scan.cuts)
+        return KubeObject(bytes: bytes, box: scan.box(for: bytes, from: start), apiVersion: apiVersion, kind: kind)
+    }
+
     /// A new array with the bytes of `range` except those in `cuts` (sorted,
     /// disjoint, inside `range`).
     func copy(_ range: Range<Int>, removing cuts: ByteCuts) -> [UInt8] {
@@ -305,11 +312,9 @@ public struct KubeObjectList: Sendable {
                 if s.isNull(at: v) { return s.skipWhitespace(v) + 4 }
                 return try s.forEachElement(ofArrayAt: v, depth: 1) { (i) throws(ObjectDecodingError) -> Int? in
                     let scan = try s.object(at: i, depth: 2, cutManagedFields: cutManagedFields)
-                    let itemBytes = s.copy(i..<scan.end, removing: scan.cuts)
                     // Usually kind and apiVersion precede items; if not, they are filled in below.
                     let itemKind = scan.kind ?? (list.kind.hasSuffix("List") ? String(list.kind.dropLast(4)) : list.kind)
-                    list.items.append(KubeObject(bytes: itemBytes, box: scan.box(for: itemBytes, from: i),
-                                                 apiVersion: scan.apiVersion ?? list.apiVersion, kind: itemKind))
+                    list.items.append(s.object(scan, from: i, apiVersion: scan.apiVersion ?? list.apiVersion, kind: itemKind))
                     return scan.end
                 }
             }

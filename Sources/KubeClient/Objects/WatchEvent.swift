@@ -104,8 +104,7 @@ public enum WatchEvent: Sendable, Hashable {
         }
         let start = s.skipWhitespace(start)
         let scan = try s.object(at: start, depth: 1, cutManagedFields: cutManagedFields)
-        let bytes = s.copy(start..<scan.end, removing: scan.cuts)
-        let object = KubeObject(bytes: bytes, box: scan.box(for: bytes, from: start), apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
+        let object = s.object(scan, from: start, apiVersion: scan.apiVersion ?? "", kind: scan.kind ?? "")
         switch type {
         case .added: return (.added(object), scan.end)
         case .modified: return (.modified(object), scan.end)
