@@ -234,9 +234,7 @@ public final class ObjectCache: Sendable {
         // Field by field: `let metadata = object.metadata` would copy (retain and release) every
         // string, dictionary and array of it.
         if namespace { body(Indexers.namespacePosition, object.metadata.namespace) }
-        if let controller = object.metadata.ownerReferences.first(where: { $0.controller == true }) {
-            body(Indexers.controllerPosition, controller.uid)
-        }
+        if let controller = object.metadata.controllerUID { body(Indexers.controllerPosition, controller) }
         for (offset, function) in indexers.extra.enumerated() {
             for value in function(object) { body(offset + 2, value) }
         }

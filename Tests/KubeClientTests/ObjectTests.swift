@@ -189,6 +189,23 @@ private let pod = #"""
         }
     }
 
+    /// The controller's UID read alone is the one the full owner references give.
+    @Test(arguments: [
+        (#"{"metadata":{}}"#, String?.none),
+        (#"{"metadata":{"ownerReferences":null}}"#, nil),
+        (#"{"metadata":{"ownerReferences":[]}}"#, nil),
+        (#"{"metadata":{"ownerReferences":[{"uid":"a","controller":false},{"uid":"b"},{"controller":true,"uid":"c"},{"uid":"d","controller":true}]}}"#, "c"),
+        (#"{"metadata":{"ownerReferences":[{"uid":"a","controller":true,"controller":false},{"uid":"x","uid":"y","controller":true}]}}"#, "y"),
+        (#"{"metadata":{"ownerReferences":[{"controller":true}]}}"#, ""),
+        (#"{"metadata":{"ownerReferences":[{"uid":null,"controller":null},{"uid":null,"controller":true}]}}"#, ""),
+        (#"{"metadata":{"ownerReferences":[{"\u0075id":"caf\u00e9","c\u006fntroller":true}]}}"#, "caf\u{e9}"),
+    ])
+    func theControllersUIDIsReadAlone(text: String, expected: String?) throws {
+        let m = try KubeObject(json: text).metadata
+        #expect(m.controllerUID == expected)
+        #expect(m.controllerUID == m.controllerReference?.uid)
+    }
+
     @Test func keysWithEscapesAreReadToo() throws {
         let text = #"{"metadata":{"\u0075id":"u","l\u0061bels":{"a":"b"},"creationTimest\u0061mp":null,"own\u0065rReferences":null}}"#
         let m = try KubeObject(json: text).metadata

@@ -49,6 +49,12 @@ public struct ObjectMetadata: Sendable, Hashable {
     /// The owner reference with `controller: true`, if any.
     public var controllerReference: OwnerReference? { ownerReferences.first { $0.controller == true } }
 
+    /// `controllerReference?.uid`, read without building the owner references: the informer's cache
+    /// files every object it stores under it, and looks it up again for the state it replaces.
+    public var controllerUID: String? {
+        read(offsets.ownerReferences) { (s, i) throws(ObjectDecodingError) in try s.controllerUID(inOwnerReferencesAt: i, depth: 2) } ?? nil
+    }
+
     /// Decodes the value at `offset` of `source` (nil when the field is absent). The decoder
     /// checked the value when it noted the offset, so decoding it again cannot fail.
     private func read<T>(_ offset: UInt32, _ decode: (JSONScanner, Int) throws(ObjectDecodingError) -> T) -> T? {
@@ -280,6 +286,29 @@ extension JSONScanner {
         if key(k, is: "controller") { return .controller }
         if key(k, is: "blockOwnerDeletion") { return .blockOwnerDeletion }
         return nil
+    }
+
+    /// The `uid` of the first owner reference with `controller: true` in the array at `start`, as
+    /// `ownerReferences(at:depth:)` reads it (the last of a repeated member counts; a null uid is
+    /// empty), decoding no other string.
+    func controllerUID(inOwnerReferencesAt start: Int, depth: Int) throws(ObjectDecodingError) -> String? {
+        if isNull(at: start) { return nil }
+        var found: String?
+        _ = try forEachElement(ofArrayAt: start, depth: depth) { (i) throws(ObjectDecodingError) -> Int? in
+            if found != nil { return nil }
+            var uid: Int?
+            var controller = false
+            let end = try forEachMember(ofObjectAt: i, depth: depth + 1) { (member) throws(ObjectDecodingError) -> Int? in
+                switch ownerReferenceField(member.key) {
+                case .uid: uid = member.valueStart; return nil
+                case .controller: let (b, e) = try optionalBool(at: member.valueStart); controller = b == true; return e
+                default: return nil
+                }
+            }
+            if controller { found = try uid.map { (v) throws(ObjectDecodingError) in try optionalString(at: v).0 ?? "" } ?? "" }
+            return end
+        }
+        return found
     }
 
     func ownerReferences(at start: Int, depth: Int) throws(ObjectDecodingError) -> ([OwnerReference], end: Int) {
