@@ -108,10 +108,8 @@ final class TimerHistogram: TimerHandler, @unchecked Sendable {
 final class TimerHistograms: Sendable {
     private struct Family {
         var help: String
-        var bounds: [Int64]
-        /// By rendered labels, in the order they were made.
-        var members: [String: TimerHistogram] = [:]
-        var order: [String] = []
+        /// One per label set, in the order they were made (made rarely: found by a walk).
+        var members: [TimerHistogram] = []
     }
 
     private let families = Mutex<[String: Family]>([:])
@@ -125,12 +123,11 @@ final class TimerHistograms: Sendable {
         precondition(Set(labels.map(\.0)).count == labels.count, "timer \(name) names a label twice: \(labels.map(\.0))")
         let rendered = TimerHistogram.render(labels)
         return families.withLock { families in
-            var family = families[name] ?? Family(help: help, bounds: bounds)
-            if let existing = family.members[rendered] { return existing }
+            var family = families[name] ?? Family(help: help)
+            if let existing = family.members.first(where: { $0.renderedLabels == rendered }) { return existing }
             // The first member's buckets are the family's, as in swift-prometheus.
-            let histogram = TimerHistogram(name: name, renderedLabels: rendered, bounds: family.bounds)
-            family.members[rendered] = histogram
-            family.order.append(rendered)
+            let histogram = TimerHistogram(name: name, renderedLabels: rendered, bounds: family.members.first?.bounds ?? bounds)
+            family.members.append(histogram)
             families[name] = family
             return histogram
         }
@@ -149,9 +146,8 @@ final class TimerHistograms: Sendable {
 
     func remove(_ histogram: TimerHistogram) {
         families.withLock { families in
-            guard var family = families[histogram.name], family.members[histogram.renderedLabels] === histogram else { return }
-            family.members[histogram.renderedLabels] = nil
-            family.order.removeAll { $0 == histogram.renderedLabels }
+            guard var family = families[histogram.name] else { return }
+            family.members.removeAll { $0 === histogram }
             families[histogram.name] = family.members.isEmpty ? nil : family
         }
     }
@@ -159,7 +155,7 @@ final class TimerHistograms: Sendable {
     /// Each family's `# HELP` and `# TYPE` lines once, then its histograms; families by name.
     func emit(into buffer: inout [UInt8]) {
         let snapshot = families.withLock { families in
-            families.sorted { $0.key < $1.key }.map { name, family in (name, family.help, family.order.compactMap { family.members[$0] }) }
+            families.sorted { $0.key < $1.key }.map { name, family in (name, family.help, family.members) }
         }
         for (name, help, members) in snapshot {
             if !help.isEmpty {
