@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "CJSONScan"),
         // The work queue's lock and cache prefetch hint (fast paths in one header, inlined into Swift).
         .target(name: "CWorkQueueSupport"),
+        // glibc malloc settings for processes that hold an informer cache (`AllocatorTuning`).
+        .target(name: "CMallocTuning"),
         // The Kubernetes client: transport, REST verbs, errors.
         .target(
             name: "KubeClient",
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "Informers",
             dependencies: [
-                "KubeClient", "KubeCore",
+                "KubeClient", "KubeCore", "CMallocTuning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -132,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "plugboard",
             dependencies: [
-                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient", "KubeCore", "Observability",
+                "DevAPIServer", "PluginConfig", "PluginHost", "KubeClient", "KubeCore", "Informers", "Observability",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

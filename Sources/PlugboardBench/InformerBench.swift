@@ -188,6 +188,8 @@ struct InformerSyncOnce: AsyncParsableCommand {
     @Option var mode = "list"
     @Option var expect = 0
     @Option(help: "After the sync line, wait for this many MODIFIED events and print the memory again.") var updates = 0
+    @Flag(help: "Exit as soon as the sync line is written, without tearing down: to profile the sync alone (`perf record` of this command).")
+    var exitAtSync = false
 
     func run() async throws {
         let before = residentBytes().current
@@ -211,6 +213,7 @@ struct InformerSyncOnce: AsyncParsableCommand {
         let json = objects.reduce(0) { $0 + $1.bytes.count }
         // Written unbuffered: the parent reads this line while the process goes on.
         FileHandle.standardOutput.write(Data("seconds=\(seconds) rssBefore=\(before) rssAfter=\(memory.current) rssPeak=\(memory.peak) cachedJSONBytes=\(json)\n".utf8))
+        if exitAtSync { Foundation.exit(0) }
         if updates > 0 {
             // The parent now has the server update objects; the cache takes them in.
             await counter.wait()

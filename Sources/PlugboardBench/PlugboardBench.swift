@@ -2,11 +2,21 @@ import ArgumentParser
 import AsyncHTTPClient
 import DevAPIServer
 import Foundation
+import Informers
 import KubeCore
 import NIOCore
 
-/// Benchmarks that anyone can rerun; results go to docs/benchmarks.md.
+/// The entry point: malloc is tuned as in `plugboard` (`AllocatorTuning`), so that the benchmarks
+/// measure what the host does, then the command line is parsed and run.
 @main
+enum PlugboardBenchMain {
+    static func main() async {
+        AllocatorTuning.apply(environment: ProcessInfo.processInfo.environment)
+        await PlugboardBench.main()
+    }
+}
+
+/// Benchmarks that anyone can rerun; results go to docs/benchmarks.md.
 struct PlugboardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugboard-bench",

@@ -124,6 +124,7 @@ struct DevCommand: AsyncParsableCommand {
         let registry = PlugboardMetricsFactory.bootstrap(version: PlugboardVersion.current)
         var logger = Logger(label: "plugboard.dev")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
+        logger.debug("allocator", metadata: ["tuning": "\(PlugboardMain.allocatorTuning)"])
         var config = DevServer.Configuration()
         config.host = address.host
         config.port = address.port

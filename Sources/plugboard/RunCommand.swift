@@ -46,6 +46,7 @@ struct RunCommand: AsyncParsableCommand {
         // Before anything makes a metric: handles made earlier would go nowhere.
         let registry = PlugboardMetricsFactory.bootstrap(version: PlugboardVersion.current)
         let logger = host.makeLogger()
+        logger.debug("allocator", metadata: ["tuning": "\(PlugboardMain.allocatorTuning)"])
         let plugboardConfig: PlugboardConfig
         do {
             plugboardConfig = try PlugboardConfig.load(path: config)

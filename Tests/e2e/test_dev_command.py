@@ -1,4 +1,5 @@
-"""`plugboard dev` flags: provided serving certificates, client-certificate authentication, bad flags."""
+"""`plugboard dev` flags: provided serving certificates, client-certificate authentication, bad flags; the allocator tuning."""
+import os
 import subprocess
 
 import requests
@@ -62,3 +63,37 @@ def test_bad_flags_are_rejected_with_the_flag_named(tmp_path):
                                 capture_output=True, text=True, timeout=30)
         assert result.returncode != 0, args
         assert message in result.stderr, (args, result.stderr)
+
+
+def largest_anonymous_writable_mapping_mib(pid):
+    """The largest readable and writable anonymous mapping of a process, in MiB, from /proc/PID/maps."""
+    largest = 0
+    with open(f"/proc/{pid}/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if fields[1] == "rw-p" and len(fields) == 5:
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                largest = max(largest, (end - start) >> 20)
+    return largest
+
+
+def test_allocator_tuning_opens_glibc_heaps_whole_unless_the_environment_sets_malloc(tmp_path):
+    """glibc heaps opened whole (64 MiB read-write) by the top pad; a malloc setting in the environment is kept instead."""
+    (tmp_path / "tuned").mkdir()
+    server = DevServer(tmp_path / "tuned")
+    try:
+        tuned = largest_anonymous_writable_mapping_mib(server.process.pid)
+    finally:
+        server.stop()
+    assert "tuning=applied (top pad 64 MiB, mmap threshold 4 MiB)" in server.log_path.read_text()
+    assert tuned >= 64
+
+    (tmp_path / "kept").mkdir()
+    env = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.top_pad=131072")
+    server = DevServer(tmp_path / "kept", env=env)
+    try:
+        kept = largest_anonymous_writable_mapping_mib(server.process.pid)
+    finally:
+        server.stop()
+    assert "tuning=kept the malloc settings of GLIBC_TUNABLES" in server.log_path.read_text()
+    assert kept < 64
