@@ -37,7 +37,7 @@ public enum AllocatorTuning {
             switch self {
             case .applied: "applied (top pad \(AllocatorTuning.topPad >> 20) MiB, mmap threshold \(AllocatorTuning.mmapThreshold >> 20) MiB)"
             case .keptEnvironment(let variable): "kept the malloc settings of \(variable)"
-            case .unsupported: "none (not glibc)"
+            case .unsupported: "none (not glibc, or glibc refused the values)"
             }
         }
     }
