@@ -113,11 +113,8 @@ public final class ObservabilityServer: Service, Sendable {
         let router = Router()
         let registry = self.registry, sampler = self.sampler, readiness = self.readiness
         router.get("/metrics") { _, _ in
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(registry.prometheus.internalBufferCapacity())
-            registry.emit(into: &buffer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
         router.get("/healthz") { _, _ in
             Self.text(.ok, "ok\n")

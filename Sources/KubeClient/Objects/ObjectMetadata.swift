@@ -167,46 +167,50 @@ extension JSONScanner {
 
     // MARK: Fields read on demand: checked now, decoded when asked for
 
-    /// Checks a string or `null` (as `optionalString` would read it) and notes where it starts.
-    private func checkedString(at i: Int, from objectStart: Int, noting offset: inout UInt32) throws(ObjectDecodingError) -> Int {
+    /// Notes where the value at `i` (after white space) starts, then checks it with `check` unless
+    /// it is `null`; returns the index after it.
+    private func noted(
+        _ i: Int, from objectStart: Int, into offset: inout UInt32, _ check: (Int) throws(ObjectDecodingError) -> Int
+    ) throws(ObjectDecodingError) -> Int {
         let i = skipWhitespace(i)
         offset = try self.offset(i, from: objectStart)
-        if isNull(at: i) { return i + 4 }
-        return try checkString(at: i)
+        return isNull(at: i) ? i + 4 : try check(i)
+    }
+
+    /// Checks a string or `null` (as `optionalString` would read it) and notes where it starts.
+    private func checkedString(at i: Int, from objectStart: Int, noting offset: inout UInt32) throws(ObjectDecodingError) -> Int {
+        try noted(i, from: objectStart, into: &offset) { (i) throws(ObjectDecodingError) in try checkString(at: i) }
     }
 
     /// Checks an object of strings or `null` (as `stringMap` would read it) and notes where it starts.
     private func checkedStringMap(at i: Int, depth: Int, from objectStart: Int, noting offset: inout UInt32) throws(ObjectDecodingError) -> Int {
-        let i = skipWhitespace(i)
-        offset = try self.offset(i, from: objectStart)
-        if isNull(at: i) { return i + 4 }
-        return try forEachMember(ofObjectAt: i, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
-            try checkString(member.key)
-            return try checkString(at: member.valueStart)
+        try noted(i, from: objectStart, into: &offset) { (i) throws(ObjectDecodingError) in
+            try forEachMember(ofObjectAt: i, depth: depth) { (member) throws(ObjectDecodingError) -> Int? in
+                try checkString(member.key)
+                return try checkString(at: member.valueStart)
+            }
         }
     }
 
     /// Checks an array of strings or `null` (as `stringArray` would read it) and notes where it starts.
     private func checkedStringArray(at i: Int, depth: Int, from objectStart: Int, noting offset: inout UInt32) throws(ObjectDecodingError) -> Int {
-        let i = skipWhitespace(i)
-        offset = try self.offset(i, from: objectStart)
-        if isNull(at: i) { return i + 4 }
-        return try forEachElement(ofArrayAt: i, depth: depth) { (element) throws(ObjectDecodingError) -> Int? in try checkString(at: element) }
+        try noted(i, from: objectStart, into: &offset) { (i) throws(ObjectDecodingError) in
+            try forEachElement(ofArrayAt: i, depth: depth) { (element) throws(ObjectDecodingError) -> Int? in try checkString(at: element) }
+        }
     }
 
     /// Checks owner references or `null` (as `ownerReferences` would read them) and notes where they start.
     private func checkedOwnerReferences(at i: Int, depth: Int, from objectStart: Int, noting offset: inout UInt32) throws(ObjectDecodingError) -> Int {
-        let i = skipWhitespace(i)
-        offset = try self.offset(i, from: objectStart)
-        if isNull(at: i) { return i + 4 }
-        return try forEachElement(ofArrayAt: i, depth: depth) { (element) throws(ObjectDecodingError) -> Int? in
-            try forEachMember(ofObjectAt: element, depth: depth + 1) { (member) throws(ObjectDecodingError) -> Int? in
-                switch ownerReferenceField(member.key) {
-                case .apiVersion, .kind, .name, .uid:
-                    let v = skipWhitespace(member.valueStart)
-                    return isNull(at: v) ? v + 4 : try checkString(at: v)
-                case .controller, .blockOwnerDeletion: return try optionalBool(at: member.valueStart).end
-                case nil: return nil
+        try noted(i, from: objectStart, into: &offset) { (i) throws(ObjectDecodingError) in
+            try forEachElement(ofArrayAt: i, depth: depth) { (element) throws(ObjectDecodingError) -> Int? in
+                try forEachMember(ofObjectAt: element, depth: depth + 1) { (member) throws(ObjectDecodingError) -> Int? in
+                    switch ownerReferenceField(member.key) {
+                    case .apiVersion, .kind, .name, .uid:
+                        let v = skipWhitespace(member.valueStart)
+                        return isNull(at: v) ? v + 4 : try checkString(at: v)
+                    case .controller, .blockOwnerDeletion: return try optionalBool(at: member.valueStart).end
+                    case nil: return nil
+                    }
                 }
             }
         }
